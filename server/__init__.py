@@ -1,0 +1,1 @@
+"""The application: the ``shallowchrome`` command line (and, later, the Flask track server)."""

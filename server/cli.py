@@ -1,0 +1,107 @@
+"""The ``shallowchrome`` command line. Thin: parse, call the library, report.
+
+Every :class:`~shallowchrome.model.errors.ShallowChromeError` becomes one line
+on stderr and exit code 2; usage errors are click's (also exit code 2).
+"""
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from shallowchrome.model.errors import ShallowChromeError
+
+log = logging.getLogger("shallowchrome")
+
+
+class _Group(click.Group):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except ShallowChromeError as exc:
+            click.echo(f"shallowchrome: error: {exc}", err=True)
+            ctx.exit(2)
+        except KeyboardInterrupt:
+            click.echo("shallowchrome: interrupted", err=True)
+            ctx.exit(130)
+
+
+def _setup_logging(verbosity: int) -> None:
+    level = logging.WARNING if verbosity == 0 else logging.INFO if verbosity == 1 else logging.DEBUG
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("shallowchrome: %(levelname)s: %(message)s"))
+    root = logging.getLogger("shallowchrome")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+
+
+def _csv(value):
+    if value is None:
+        return None
+    items = [v.strip() for v in value.split(",") if v.strip()]
+    if not items:
+        raise click.BadParameter("give a comma-separated list, e.g. E066,E100")
+    return items
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", count=True, help="More logging (-v info, -vv debug).")
+@click.version_option(package_name="shallowchrome")
+def main(verbose):
+    """ShallowChrome: why is this gene on in this tissue?
+
+    Interpretable per-epigenome models of gene expression from histone-mark
+    peaks (Frasca et al., BMC Bioinformatics 2022), published as genome-browser
+    tracks.
+    """
+    _setup_logging(verbose)
+
+
+@main.command(epilog="""\b
+Examples:
+  shallowchrome build --genes genes.tsv --expression rpkm.tsv.gz \\
+      --peaks peaks/ --out ws/
+  shallowchrome build --genes genes.tsv --expression rpkm.tsv.gz \\
+      --peaks manifest.tsv --epigenomes E066,E100 --splits-file splits.tsv.gz --out ws/ --jobs 2
+""")
+@click.option("--genes", "genes", required=True, type=click.Path(dir_okay=False),
+              help="Gene table: TSV (chrom, tss, gene_id[, symbol, strand]), GTF, GFF3 or BED6.")
+@click.option("--expression", required=True, type=click.Path(dir_okay=False),
+              help="RPKM table: gene_id + one column per epigenome (TSV, gz or plain).")
+@click.option("--peaks", required=True, type=click.Path(),
+              help="Manifest TSV (epigenome, mark, path[, format]) or a folder of EID-MARK.FORMAT[.gz] files.")
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Workspace folder to write.")
+@click.option("--epigenomes", callback=lambda c, p, v: _csv(v), help="Comma-separated epigenome ids (default: all in --peaks).")
+@click.option("--marks", callback=lambda c, p, v: _csv(v), help="Comma-separated marks to use (default: all in --peaks).")
+@click.option("--window", default=5000, show_default=True, type=click.IntRange(min=0),
+              help="Half-width of the TSS window in bp.")
+@click.option("--splits", "n_splits", default=10, show_default=True, type=click.IntRange(min=1),
+              help="Number of evaluation splits.")
+@click.option("--splits-file", type=click.Path(dir_okay=False),
+              help="Splits TSV (split, part, row|gene_id); split 0 interprets, the others evaluate.")
+@click.option("--threshold", type=click.Choice(["median", "valley"]), default="median", show_default=True,
+              help="ON/OFF labelling: RPKM >= median, or the valley of the log-expression distribution.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the random splits.")
+@click.option("--jobs", default=1, show_default=True, type=click.IntRange(min=1), help="Epigenomes fitted in parallel.")
+def build(genes, expression, peaks, out, epigenomes, marks, window, n_splits, splits_file, threshold, seed, jobs):
+    """Fit and evaluate one model per epigenome; write a workspace."""
+    from shallowchrome.tracks.build import BuildOptions, build_workspace
+
+    opts = BuildOptions(window=window, threshold=threshold, n_splits=n_splits, seed=seed, jobs=jobs)
+    ws = build_workspace(genes, expression, peaks, out, epigenomes=epigenomes, splits_path=splits_file,
+                         options=opts, progress=sys.stderr.isatty(), marks=marks)
+    evaluation = ws.evaluation()
+    for row in evaluation.itertuples():
+        if row.status == "ok":
+            dc = "" if row.deepchrome_auroc != row.deepchrome_auroc else f"  (DeepChrome {row.deepchrome_auroc:.2f})"
+            click.echo(f"{row.epigenome}  AUROC {row.auroc_mean:.3f} ± {row.auroc_sd:.3f}  "
+                       f"AUPR {row.aupr_mean:.3f}  F1 {row.f1_mean:.3f}  [{row.marks}]{dc}")
+        else:
+            click.echo(f"{row.epigenome}  skipped: {row.reason}")
+    click.echo(f"workspace: {ws.root}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

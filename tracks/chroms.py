@@ -1,0 +1,28 @@
+"""Chromosome naming: everything is compared in UCSC style (``chr1``, ``chrX``, ``chrM``)."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+_BARE = re.compile(r"^(?:\d+|X|Y|W|Z)$")
+
+
+def ucsc_name(name: str) -> str:
+    """``1`` → ``chr1``, ``X`` → ``chrX``, ``MT``/``M`` → ``chrM``; other names unchanged."""
+    if name.startswith("chr"):
+        return name
+    if _BARE.match(name):
+        return "chr" + name
+    if name in ("MT", "M"):
+        return "chrM"
+    return name
+
+
+def normalise(names) -> np.ndarray:
+    """Vectorised :func:`ucsc_name` over an array or Series of names (object array out)."""
+    values = pd.Series(names, dtype=object)
+    uniques = values.unique()
+    mapping = {u: ucsc_name(str(u)) for u in uniques}
+    return values.map(mapping).to_numpy(dtype=object)

@@ -1,0 +1,26 @@
+"""Packaged reference tables: Roadmap tissue names and DeepChrome's published AUROCs."""
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+
+import pandas as pd
+
+
+def _table(name: str) -> pd.DataFrame:
+    with resources.files("shallowchrome.tracks").joinpath("data", name).open("r") as fh:
+        return pd.read_csv(fh, sep="\t", dtype=str)
+
+
+@lru_cache(maxsize=None)
+def tissues() -> dict:
+    """Epigenome id → tissue name (Roadmap sample metadata), where known."""
+    t = _table("roadmap_sample_metadata.tsv")
+    return dict(zip(t["Sample"], t["Tissue"]))
+
+
+@lru_cache(maxsize=None)
+def deepchrome_auroc() -> dict:
+    """Epigenome id → DeepChrome's published test AUROC (the 56 benchmark epigenomes)."""
+    t = _table("deepchrome_auroc.tsv")
+    return dict(zip(t["epigenome"], t["auroc"].astype(float)))

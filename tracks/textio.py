@@ -1,0 +1,122 @@
+"""Reading (gz or plain) and atomic writing of files."""
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import re
+import tempfile
+import zlib
+from contextlib import contextmanager
+from pathlib import Path
+
+from shallowchrome.model.errors import InputError
+
+GZIP_MAGIC = b"\x1f\x8b"
+# UCSC header lines: track/browser lines and comments, anywhere in the file.
+HEADER_LINE = re.compile(rb"^(?:#|track(?:[ \t]|$)|browser(?:[ \t]|$))", re.M)
+_HEADER_LINE_WHOLE = re.compile(rb"^(?:#|track(?:[ \t]|$)|browser(?:[ \t]|$))[^\n]*(?:\n|$)", re.M)
+
+
+def read_bytes(path) -> bytes:
+    """The file's content, decompressed when it is gzip (detected by magic bytes, also bgzip)."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(path, "file not found", fix="check the path") from None
+    except IsADirectoryError:
+        raise InputError(path, "is a folder, not a file", fix="give the path of a file") from None
+    except PermissionError:
+        raise InputError(path, "permission denied", fix="make the file readable") from None
+    if raw[:2] == GZIP_MAGIC:
+        try:
+            raw = gzip.decompress(raw)
+        except (EOFError, OSError, zlib.error) as exc:
+            raise InputError(path, f"corrupt or truncated gzip data ({exc})",
+                             fix="download the file again or re-compress it with gzip") from None
+    return raw
+
+
+def read_text(path) -> str:
+    raw = read_bytes(path)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError(path, "is not UTF-8 text (binary file?)", line=line,
+                         fix="give a tab-separated text file, plain or gzip") from None
+
+
+def strip_header_lines(raw: bytes) -> bytes:
+    """Remove track/browser/# lines (anywhere) and a leading column-name line.
+
+    A column-name line is the first remaining line when its second field is
+    not an integer (e.g. ``chrom\tchromStart\t...``).
+    """
+    if HEADER_LINE.search(raw):
+        raw = _HEADER_LINE_WHOLE.sub(b"", raw)
+    raw = raw.lstrip(b"\r\n")
+    first_end = raw.find(b"\n")
+    first = raw if first_end < 0 else raw[:first_end]
+    fields = first.split(b"\t")
+    if len(fields) > 1 and not fields[1].strip().lstrip(b"-").isdigit():
+        raw = b"" if first_end < 0 else raw[first_end + 1 :]
+    return raw
+
+
+def data_lines(raw: bytes):
+    """Yield (line number in the original file, text) of each data line, skipping headers.
+
+    The slow twin of :func:`strip_header_lines`, used to name the line of an error.
+    """
+    seen_data = False
+    for number, line in enumerate(raw.split(b"\n"), start=1):
+        if HEADER_LINE.match(line) or not line.strip():
+            continue
+        text = line.decode("utf-8", errors="replace").rstrip("\r")
+        if not seen_data:
+            seen_data = True
+            fields = text.split("\t")
+            if len(fields) > 1 and not fields[1].strip().lstrip("-").isdigit():
+                continue
+        yield number, text
+
+
+@contextmanager
+def atomic_path(path):
+    """Yield a temporary path beside ``path``; rename it over ``path`` only on success."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def write_text_atomic(path, text: str) -> None:
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(text, encoding="utf-8")
+
+
+def write_bytes_atomic(path, data: bytes) -> None:
+    with atomic_path(path) as tmp:
+        Path(tmp).write_bytes(data)
+
+
+def write_table_atomic(path, frame, float_format: str = "%.6g") -> None:
+    """Write a DataFrame as TSV (gzip when the name ends in .gz), atomically and deterministically."""
+    buf = io.StringIO()
+    frame.to_csv(buf, sep="\t", index=False, float_format=float_format, na_rep="NA", lineterminator="\n")
+    data = buf.getvalue().encode("utf-8")
+    if str(path).endswith(".gz"):
+        data = gzip.compress(data, mtime=0)
+    write_bytes_atomic(path, data)
