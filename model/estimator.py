@@ -13,6 +13,7 @@ import math
 import warnings
 
 import numpy as np
+from scipy.linalg import LinAlgWarning
 from scipy.special import expit, ndtr
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
@@ -75,7 +76,10 @@ class ShallowChromeClassifier(ClassifierMixin, BaseEstimator):
             raise ModelError(f"labels must have two classes, got {len(self.classes_)}")
         lr = LogisticRegression(C=np.inf, solver="newton-cholesky", max_iter=self.max_iter, tol=self.tol)
         with warnings.catch_warnings():
+            # A constant feature makes the Hessian singular: sklearn falls back to lbfgs
+            # and the Wald statistics below report NaN for it.
             warnings.simplefilter("ignore", ConvergenceWarning)
+            warnings.simplefilter("ignore", LinAlgWarning)
             lr.fit(X, y)
         self.coef_ = lr.coef_[0].copy()
         self.intercept_ = float(lr.intercept_[0])

@@ -45,8 +45,8 @@ def max_signal_in_windows(
     overlaps. Signals are expected to be non-negative; a gene whose only
     overlapping peaks have negative signal gets that (negative) maximum.
     """
-    if window < 0:
-        raise ValueError("window must be >= 0")
+    if window < 1:
+        raise ValueError("window must be >= 1 bp")
     n = len(gene_tss)
     out = np.zeros(n, dtype=np.float64)
     if n == 0 or len(peak_start) == 0:

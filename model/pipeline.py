@@ -129,7 +129,8 @@ def model_document(result: EpigenomeResult, extra: dict | None = None) -> dict:
         "p_values": interp["p_values"],
         "metrics": result.summary,
         "configuration_counts": {name: selected.count(name) for name in dict.fromkeys(selected)},
+        "interpretation": {"split": interp["split"], "validation_auroc": interp["validation_auroc"],
+                           "test": interp["test"]},
         "splits": [_split_record(r, marks) for r in result.evaluation],
-        "interpretation": interp,
     }
     return doc

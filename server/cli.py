@@ -75,7 +75,7 @@ Examples:
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Workspace folder to write.")
 @click.option("--epigenomes", callback=lambda c, p, v: _csv(v), help="Comma-separated epigenome ids (default: all in --peaks).")
 @click.option("--marks", callback=lambda c, p, v: _csv(v), help="Comma-separated marks to use (default: all in --peaks).")
-@click.option("--window", default=5000, show_default=True, type=click.IntRange(min=0),
+@click.option("--window", default=5000, show_default=True, type=click.IntRange(min=1),
               help="Half-width of the TSS window in bp.")
 @click.option("--splits", "n_splits", default=10, show_default=True, type=click.IntRange(min=1),
               help="Number of evaluation splits.")

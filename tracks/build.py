@@ -96,8 +96,8 @@ def build_workspace(genes_path, expression_path, peaks_path, out, epigenomes=Non
     opts = options or BuildOptions()
     if opts.threshold not in THRESHOLDS:
         raise InputError(None, f"unknown threshold {opts.threshold!r}", fix=f"use one of {', '.join(THRESHOLDS)}")
-    if opts.window < 0:
-        raise InputError(None, f"window {opts.window} is negative", fix="give the half-width in bp, e.g. 5000")
+    if opts.window < 1:
+        raise InputError(None, f"window {opts.window} is not a positive number of bp", fix="give the half-width in bp, e.g. 5000")
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise InputError(out, "exists and is not a folder", fix="give a folder for the workspace")

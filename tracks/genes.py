@@ -98,7 +98,7 @@ def _read_bed_genes(path) -> pd.DataFrame:
     if frame.shape[1] < 6:
         raise InputError(path, f"gene BED has {frame.shape[1]} columns; BED6 (name = gene id, strand) is needed",
                          line=1, fix="add name, score and strand columns")
-    bad = ~(pd.api.types.is_integer_dtype(frame[1]) and pd.api.types.is_integer_dtype(frame[2]))
+    bad = not (pd.api.types.is_integer_dtype(frame[1]) and pd.api.types.is_integer_dtype(frame[2]))
     if bad or frame[[0, 1, 2, 3, 5]].isna().to_numpy().any():
         from .peaks import _diagnose
 

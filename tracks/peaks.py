@@ -1,8 +1,9 @@
 """Peak files: ENCODE narrowPeak / broadPeak / gappedPeak, plain BED3+, bigBed.
 
-All coordinates are BED-style, 0-based half-open. The signal of a peak is
-column 7 (``signalValue``) for the three MACS2/ENCODE formats; BED files and
-bigBeds without a signalValue give presence (1.0). Files may be gzip (or
+All coordinates are BED-style, 0-based half-open. The signal of a peak is its
+``signalValue``: column 7 of narrowPeak (BED6+4) and broadPeak (BED6+3),
+column 13 of gappedPeak (BED12+3); BED files and bigBeds without a
+signalValue field give presence (1.0). Files may be gzip (or
 bgzip) or plain, unsorted, use ``1`` or ``chr1`` names, and carry
 ``track``/``browser``/``#`` lines or a column-name header line.
 
@@ -27,7 +28,8 @@ from .textio import data_lines, read_bytes, strip_header_lines
 #: format name → number of columns the spec defines (None: BED3 or more).
 FORMAT_COLUMNS = {"narrowPeak": 10, "broadPeak": 9, "gappedPeak": 15, "bed": None, "bigBed": None}
 FORMATS = tuple(FORMAT_COLUMNS)
-SIGNAL_COLUMN = 6  # 0-based index of signalValue in the ENCODE peak formats
+#: 0-based index of signalValue in the ENCODE peak formats.
+SIGNAL_COLUMN = {"narrowPeak": 6, "broadPeak": 6, "gappedPeak": 12}
 _ALIASES = {f.lower(): f for f in FORMATS} | {"bb": "bigBed", "bigbed": "bigBed"}
 _COLUMNS = ["chrom", "start", "end", "signal"]
 
@@ -82,8 +84,9 @@ def _read_text_peaks(path: Path, fmt: str) -> pd.DataFrame:
     if not body.strip():
         return pd.DataFrame({c: [] for c in _COLUMNS})
     ncols = FORMAT_COLUMNS[fmt]
-    has_signal = ncols is not None
-    usecols = [0, 1, 2, SIGNAL_COLUMN] if has_signal else [0, 1, 2]
+    sig_col = SIGNAL_COLUMN.get(fmt)
+    has_signal = sig_col is not None
+    usecols = [0, 1, 2, sig_col] if has_signal else [0, 1, 2]
     try:
         frame = pd.read_csv(
             io.BytesIO(body), sep="\t", header=None, usecols=usecols, dtype={0: str},
@@ -92,19 +95,22 @@ def _read_text_peaks(path: Path, fmt: str) -> pd.DataFrame:
     except (ValueError, pd.errors.ParserError, IndexError):
         _diagnose(path, raw, fmt)
         raise  # _diagnose always raises; this is unreachable
+    # Ragged lines (truncated or with extra columns) show up as a tab count that
+    # is not rows × (columns - 1); counting tabs is a single C-level pass.
     first_line = body[: body.find(b"\n")] if b"\n" in body else body
-    if ncols is not None and first_line.rstrip(b"\r").count(b"\t") + 1 != ncols:
+    width = ncols if ncols is not None else first_line.rstrip(b"\r").count(b"\t") + 1
+    if body.count(b"\t") != len(frame) * (width - 1):
         _diagnose(path, raw, fmt)
     ok = True
     for col in (1, 2):
         ok &= pd.api.types.is_integer_dtype(frame[col])
     if has_signal:
-        ok &= pd.api.types.is_float_dtype(frame[SIGNAL_COLUMN]) or pd.api.types.is_integer_dtype(frame[SIGNAL_COLUMN])
+        ok &= pd.api.types.is_float_dtype(frame[sig_col]) or pd.api.types.is_integer_dtype(frame[sig_col])
     if not ok or frame.isna().to_numpy().any():
         _diagnose(path, raw, fmt)
     start = frame[1].to_numpy(np.int64)
     end = frame[2].to_numpy(np.int64)
-    signal = frame[SIGNAL_COLUMN].to_numpy(np.float64) if has_signal else np.ones(len(frame))
+    signal = frame[sig_col].to_numpy(np.float64) if has_signal else np.ones(len(frame))
     bad = (start < 0) | (end < start) | ~np.isfinite(signal)
     if bad.any():
         _diagnose(path, raw, fmt)
@@ -114,6 +120,7 @@ def _read_text_peaks(path: Path, fmt: str) -> pd.DataFrame:
 def _diagnose(path: Path, raw: bytes, fmt: str):
     """Scan the lines of a file that failed the fast path and raise for the first bad one."""
     ncols = FORMAT_COLUMNS[fmt]
+    sig_col = SIGNAL_COLUMN.get(fmt)
     first_width = None
     for number, text in data_lines(raw):
         fields = text.split("\t")
@@ -127,7 +134,7 @@ def _diagnose(path: Path, raw: bytes, fmt: str):
         if ncols is None and width < 3:
             raise InputError(path, f"truncated or malformed line: {width} column(s), BED needs at least 3 (chrom, start, end)",
                              line=number, fix="repair or remove the line (columns must be tab-separated)")
-        if any(f == "" for f in fields[:3]) or (ncols is not None and fields[SIGNAL_COLUMN] == ""):
+        if any(f == "" for f in fields[:3]) or (sig_col is not None and fields[sig_col] == ""):
             raise InputError(path, "empty field in a required column", line=number, fix="repair or remove the line")
         try:
             start, end = int(fields[1]), int(fields[2])
@@ -139,15 +146,16 @@ def _diagnose(path: Path, raw: bytes, fmt: str):
         if end < start:
             raise InputError(path, f"end {end} < start {start}", line=number,
                              fix="swap or correct the coordinates (BED is 0-based half-open: start <= end)")
-        if ncols is not None:
-            value = fields[SIGNAL_COLUMN]
+        if sig_col is not None:
+            value = fields[sig_col]
             try:
                 signal = float(value)
             except ValueError:
                 signal = math.nan
             if not math.isfinite(signal):
-                raise InputError(path, f"signalValue (column 7) is not a number: {value!r}", line=number,
-                                 fix="column 7 must hold the numeric signalValue; use format bed for files without one")
+                raise InputError(path, f"signalValue (column {sig_col + 1}) is not a number: {value!r}", line=number,
+                                 fix=f"column {sig_col + 1} of {fmt} must hold the numeric signalValue; "
+                                     "use format bed for files without one")
         if ncols is None and width != first_width:
             raise InputError(path, f"line has {width} columns where earlier lines have {first_width}", line=number,
                              fix="repair or remove the line")
