@@ -75,6 +75,7 @@ def _fit_one(eid: str, files: list[dict], genes: pd.DataFrame, rpkm: np.ndarray,
     gchrom, gtss = genes["chrom"].to_numpy(), genes["tss"].to_numpy()
     for f in files:
         peaks = read_peaks(f["path"], f["format"])
+        log.debug("%s: %d peaks", f["path"], len(peaks))
         if not np.isin(peaks["chrom"].unique(), np.unique(gchrom)).any():
             notes.append(f"{f['path']}: no peak lies on a chromosome of the gene table (names like "
                          f"{peaks['chrom'].iloc[0]}); this mark's features are all 0")
@@ -106,6 +107,7 @@ def build_workspace(genes_path, expression_path, peaks_path, out, epigenomes=Non
                          fix="give a new or empty folder, or an existing workspace to rebuild")
 
     genes = read_genes(genes_path)
+    log.info("%s: %d genes", genes_path, len(genes))
     manifest = read_peaks_manifest(peaks_path)
     if marks:
         unknown = [m for m in marks if m not in set(manifest["mark"])]
@@ -114,6 +116,8 @@ def build_workspace(genes_path, expression_path, peaks_path, out, epigenomes=Non
                              f"(has {', '.join(order_marks(manifest['mark']))})", fix="correct --marks")
         manifest = manifest[manifest["mark"].isin(marks)].reset_index(drop=True)
     expression = read_expression(expression_path)
+    log.info("%s: %d peak files; %s: %d genes x %d epigenomes", peaks_path, len(manifest), expression_path,
+             *expression.shape)
 
     in_manifest = list(dict.fromkeys(manifest["epigenome"]))
     if epigenomes:
@@ -180,6 +184,9 @@ def build_workspace(genes_path, expression_path, peaks_path, out, epigenomes=Non
 
     for eid in jobs:
         res = results[eid]
+        if isinstance(res, EpigenomeResult):
+            log.info("%s: marks %s, configurations tried %s, mean test AUROC %.3f", eid, ",".join(res.marks),
+                     ",".join(c.name for c in res.configurations), res.summary["auroc"]["mean"])
         if isinstance(res, Skipped):
             log.warning("%s: skipped, %s", eid, res.reason)
             skipped[eid] = res
@@ -271,4 +278,5 @@ def _write(out: Path, genes, manifest, splits, chosen, results, skipped, opts, i
         "epigenomes": status,
     }
     write_json_atomic(out / WORKSPACE_FILE, info)
+    log.info("%s: workspace written", out)
     return ws
