@@ -26,6 +26,7 @@ class EpigenomeResult:
     features: pd.DataFrame  # gene × mark for the interpretation model's configuration
     predictions: pd.DataFrame
     warnings: list = field(default_factory=list)
+    features_by_file: pd.DataFrame | None = None  # gene × "MARK.FORMAT", every input file
 
 
 def _split_record(res: SplitResult, marks: list) -> dict:

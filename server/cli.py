@@ -103,5 +103,9 @@ def build(genes, expression, peaks, out, epigenomes, marks, window, n_splits, sp
     click.echo(f"workspace: {ws.root}")
 
 
+# Other commands live in their own modules and are registered here, one line each.
+# --- command registration ---
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -88,6 +88,7 @@ def _fit_one(eid: str, files: list[dict], genes: pd.DataFrame, rpkm: np.ndarray,
     except ModelError as exc:
         return Skipped(eid, str(exc), marks)
     result.warnings = notes
+    result.features_by_file = pd.DataFrame({f"{m}.{fmt}": v for (m, fmt), v in sorted(vectors.items())})
     return result
 
 
@@ -248,7 +249,8 @@ def _write(out: Path, genes, manifest, splits, chosen, results, skipped, opts, i
             status[eid] = {"status": "skipped", "reason": skipped[eid].reason, "tissue": tissue_names.get(eid, "")}
             continue
         write_table_atomic(ws.features_path(eid), pd.concat([gene_cols[["gene_id", "symbol", "chrom", "tss"]],
-                                                            res.features], axis=1))
+                                                            res.features, res.features_by_file], axis=1),
+                           float_format="%.10g")
         write_table_atomic(ws.predictions_path(eid), pd.concat([gene_cols, res.predictions], axis=1))
         files = manifest[manifest["epigenome"] == eid]
         doc = model_document(res, extra={"tissue": tissue_names.get(eid, ""), "window": opts.window,

@@ -112,7 +112,7 @@ def write_bytes_atomic(path, data: bytes) -> None:
         Path(tmp).write_bytes(data)
 
 
-def write_table_atomic(path, frame, float_format: str = "%.6g") -> None:
+def write_table_atomic(path, frame, float_format: str = "%.8g") -> None:
     """Write a DataFrame as TSV (gzip when the name ends in .gz), atomically and deterministically."""
     buf = io.StringIO()
     frame.to_csv(buf, sep="\t", index=False, float_format=float_format, na_rep="NA", lineterminator="\n")

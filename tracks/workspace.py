@@ -7,7 +7,9 @@ Layout (all TSV files have a header line; coordinates 0-based)::
     WS/peaks.tsv                      the peak manifest used (absolute paths)
     WS/splits.tsv.gz                  the splits used (split, part, row)
     WS/evaluation.tsv / .png          test AUROC/AUPR/F1 mean ± sd per epigenome, vs DeepChrome
-    WS/epigenomes/EID/features.tsv    gene × mark features of the interpretation model
+    WS/epigenomes/EID/features.tsv    gene × mark features of the interpretation model (columns named
+                                      by mark), then one column per input file ("MARK.FORMAT"), so the
+                                      model of any split and configuration can be rebuilt
     WS/epigenomes/EID/model.json      weights, bias, SEs, p-values, configuration, per-split metrics
     WS/epigenomes/EID/predictions.tsv logit, probability, RPKM, label, part, contribution per mark
 
