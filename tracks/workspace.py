@@ -18,13 +18,15 @@ folder without it is not a (complete) workspace.
 """
 from __future__ import annotations
 
+import difflib
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
 
-from shallowchrome.model.errors import InputError
+from shallowchrome.model.errors import InputError, ShallowChromeError
 
 from .textio import write_text_atomic
 
@@ -98,3 +100,53 @@ class Workspace:
 
     def evaluation(self) -> pd.DataFrame:
         return pd.read_csv(self.root / "evaluation.tsv", sep="\t")
+
+    # genes -------------------------------------------------------------
+    @cached_property
+    def _gene_index(self) -> pd.DataFrame:
+        genes = self.genes().reset_index(names="row")
+        genes["symbol_upper"] = genes["symbol"].str.upper()
+        genes["id_upper"] = genes["gene_id"].str.upper()
+        return genes
+
+    def find_gene(self, query: str) -> pd.DataFrame:
+        """Rows of genes.tsv (plus ``row``) matching a symbol or Ensembl id, case-insensitive.
+
+        Several rows can match (a symbol shared by genes, or the benchmark's
+        repeated ids). An unknown gene raises :class:`UnknownGeneError`, whose
+        message suggests close symbols.
+        """
+        q = str(query).strip().upper()
+        q = q.split(".")[0] if q.startswith("ENS") else q
+        g = self._gene_index
+        hits = g[(g["symbol_upper"] == q) | (g["id_upper"] == q)]
+        if hits.empty:
+            pool = [s for s in g["symbol"].unique() if s]
+            close = difflib.get_close_matches(str(query).strip(), pool, n=5, cutoff=0.6)
+            close = close or difflib.get_close_matches(q, [s.upper() for s in pool], n=5, cutoff=0.6)
+            hint = f"did you mean {', '.join(close)}?" if close else "give an HGNC symbol or an Ensembl gene id"
+            raise UnknownGeneError(query, f"unknown gene {query!r} in workspace {self.root}; {hint}", close)
+        return hits.drop(columns=["symbol_upper", "id_upper"])
+
+    def suggest_genes(self, prefix: str, limit: int = 10) -> pd.DataFrame:
+        """Genes whose symbol or id starts with ``prefix`` (case-insensitive); exact matches first."""
+        p = str(prefix).strip().upper()
+        g = self._gene_index
+        if not p:
+            return g.iloc[:0].drop(columns=["symbol_upper", "id_upper"])
+        hit = g[g["symbol_upper"].str.startswith(p) | g["id_upper"].str.startswith(p)]
+        exact = (hit["symbol_upper"] == p) | (hit["id_upper"] == p)
+        hit = hit.assign(_exact=~exact, _len=hit["symbol_upper"].str.len()).sort_values(["_exact", "_len", "symbol"])
+        return hit.head(limit).drop(columns=["symbol_upper", "id_upper", "_exact", "_len"])
+
+
+class UnknownGeneError(ShallowChromeError):
+    """A gene query that matches nothing; ``suggestions`` holds close symbols."""
+
+    def __init__(self, query, message, suggestions=()):
+        super().__init__(message)
+        self.query = query
+        self.suggestions = list(suggestions)
+
+    def __reduce__(self):
+        return (self.__class__, (self.query, str(self), self.suggestions))
