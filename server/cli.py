@@ -105,6 +105,9 @@ def build(genes, expression, peaks, out, epigenomes, marks, window, n_splits, sp
 
 # Other commands live in their own modules and are registered here, one line each.
 # --- command registration ---
+from shallowchrome.server.serve_cmd import serve  # noqa: E402
+
+main.add_command(serve)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,107 @@
+"""The server's read model: a workspace loaded once into memory, and per-gene payloads.
+
+Everything here is read-only; the app never writes to the workspace (except
+the report cache, owned by the reports module).
+"""
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import pandas as pd
+
+from shallowchrome.tracks.workspace import Workspace
+
+SIGNIFICANCE = 1e-4
+
+
+def _num(value):
+    """JSON-friendly number: NaN/inf/NA → None, numpy scalars → Python."""
+    if value is None or value is pd.NA:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+class WorkspaceData:
+    """Models, predictions and features of every fitted epigenome, indexed by gene row."""
+
+    def __init__(self, root):
+        self.ws = Workspace.open(root)
+        self.info = self.ws.info
+        self.epigenomes = self.ws.epigenomes()
+        self.models = {e: self.ws.model(e) for e in self.epigenomes}
+        self.evaluation = self.ws.evaluation()
+        self.genes = self.ws.genes()
+        self.predictions = {e: self.ws.predictions(e) for e in self.epigenomes}
+        self.features = {e: self.ws.features(e)[self.models[e]["marks"]].to_numpy(float) for e in self.epigenomes}
+        self.payload = lru_cache(maxsize=4096)(self._payload)
+
+    def tissue(self, eid: str) -> str:
+        return self.info["epigenomes"].get(eid, {}).get("tissue", "") or ""
+
+    def epigenome_summaries(self) -> list[dict]:
+        """One record per epigenome of the build (fitted or skipped), for the home page and the API."""
+        ev = self.evaluation.set_index("epigenome")
+        out = []
+        for eid, status in self.info["epigenomes"].items():
+            rec = {"id": eid, "tissue": status.get("tissue", "") or "", "status": status["status"]}
+            if status["status"] == "ok":
+                row = ev.loc[eid]
+                model = self.models[eid]
+                rec.update(marks=model["marks"], configuration=model["configuration"],
+                           auroc={"mean": _num(row.auroc_mean), "sd": _num(row.auroc_sd)},
+                           aupr={"mean": _num(row.aupr_mean), "sd": _num(row.aupr_sd)},
+                           f1={"mean": _num(row.f1_mean), "sd": _num(row.f1_sd)},
+                           deepchrome_auroc=_num(row.deepchrome_auroc), n_genes=int(row.n_genes),
+                           threshold=model["threshold"])
+            else:
+                rec["reason"] = status.get("reason", "")
+            out.append(rec)
+        return out
+
+    def gene_record(self, row: int) -> dict:
+        g = self.genes.iloc[row]
+        return {"gene_id": g.gene_id, "symbol": g.symbol, "chrom": g.chrom, "tss": int(g.tss), "strand": g.strand}
+
+    def locus(self, row: int, flank: int | None = None) -> str:
+        """``chrom:start-end`` (1-based, as browsers display) of the gene's TSS window."""
+        g = self.genes.iloc[row]
+        w = flank if flank is not None else int(self.info["parameters"]["window"])
+        return f"{g.chrom}:{max(1, int(g.tss) - w + 1)}-{int(g.tss) + w}"
+
+    def _payload(self, row: int) -> dict:
+        """Per-epigenome features, contributions, logit, probability, p-values and label of one gene."""
+        per = []
+        for eid in self.epigenomes:
+            model = self.models[eid]
+            marks = model["marks"]
+            pred = self.predictions[eid].iloc[row]
+            feats = self.features[eid][row]
+            pvals = model["p_values"]
+            rec = {
+                "epigenome": eid,
+                "tissue": self.tissue(eid),
+                "split": model["interpretation_split"],
+                "part": pred.part,
+                "features": {m: _num(v) for m, v in zip(marks, feats)},
+                "weights": {m: _num(model["weights"][m]) for m in marks},
+                "contributions": {m: _num(pred[f"contrib_{m}"]) for m in marks},
+                "bias": _num(model["bias"]),
+                "logit": _num(pred.logit),
+                "probability": _num(pred.probability),
+                "predicted": "ON" if int(pred.predicted) == 1 else "OFF",
+                "rpkm": _num(pred.rpkm),
+                "label": None if pd.isna(pred.label) else ("ON" if int(pred.label) == 1 else "OFF"),
+                "p_values": {m: _num(pvals.get(m)) for m in ["bias", *marks]},
+                "significant": {m: (pvals.get(m) is not None and pvals[m] <= SIGNIFICANCE) for m in marks},
+            }
+            if "chromhmm_state" in pred.index and isinstance(pred.chromhmm_state, str):
+                rec["chromhmm_state"] = pred.chromhmm_state
+            per.append(rec)
+        return {"gene": self.gene_record(row), "locus": self.locus(row), "epigenomes": per}
+
+    def top_mark(self, rec: dict) -> str | None:
+        """The mark with the largest absolute contribution in a payload record."""
+        contrib = {m: v for m, v in rec["contributions"].items() if v is not None}
+        return max(contrib, key=lambda m: abs(contrib[m])) if contrib else None

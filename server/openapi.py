@@ -1,0 +1,76 @@
+"""The OpenAPI 3.0 document of the JSON API (kept beside the routes; a test checks they agree)."""
+from __future__ import annotations
+
+_ERROR = {"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+_NUM = {"type": "number", "nullable": True}
+_MARK_MAP = {"type": "object", "additionalProperties": _NUM}
+
+
+def _ok(schema_ref: str, description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_ref}"}}}}
+
+
+def document(server_url: str = "") -> dict:
+    gene = {"type": "object", "required": ["gene_id", "symbol", "chrom", "tss", "strand"], "properties": {
+        "gene_id": {"type": "string"}, "symbol": {"type": "string"}, "chrom": {"type": "string"},
+        "tss": {"type": "integer", "description": "0-based TSS position"}, "strand": {"type": "string", "enum": ["+", "-", "."]}}}
+    per_epigenome = {"type": "object", "properties": {
+        "epigenome": {"type": "string"}, "tissue": {"type": "string"},
+        "split": {"type": "integer", "description": "the split whose model made the prediction"},
+        "part": {"type": "string", "enum": ["train", "validation", "test", "none"]},
+        "features": _MARK_MAP, "weights": _MARK_MAP, "contributions": _MARK_MAP, "bias": _NUM, "logit": _NUM,
+        "probability": _NUM, "predicted": {"type": "string", "enum": ["ON", "OFF"]}, "rpkm": _NUM,
+        "label": {"type": "string", "enum": ["ON", "OFF"], "nullable": True}, "p_values": _MARK_MAP,
+        "significant": {"type": "object", "additionalProperties": {"type": "boolean"}},
+        "chromhmm_state": {"type": "string"}}}
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "ShallowChrome API", "version": "1",
+                 "description": "Per-epigenome ShallowChrome models and per-gene predictions with per-mark contributions."},
+        "servers": [{"url": server_url}] if server_url else [],
+        "paths": {
+            "/api/epigenomes": {"get": {"summary": "Epigenomes with status, marks and test metrics",
+                                        "responses": {"200": _ok("EpigenomeList", "epigenomes")}}},
+            "/api/epigenomes/{eid}/model": {"get": {
+                "summary": "The fitted model of an epigenome (model.json)",
+                "parameters": [{"name": "eid", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "model", "content": {"application/json": {"schema": {"type": "object"}}}},
+                              "404": _ERROR}}},
+            "/api/genes": {"get": {
+                "summary": "Genes whose symbol or Ensembl id starts with q",
+                "parameters": [{"name": "q", "in": "query", "required": True, "schema": {"type": "string", "minLength": 1}},
+                               {"name": "limit", "in": "query", "required": False,
+                                "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 10}}],
+                "responses": {"200": _ok("GeneList", "matching genes"), "400": _ERROR}}},
+            "/api/genes/{query}": {"get": {
+                "summary": "Predictions and explanations of a gene in every epigenome",
+                "parameters": [{"name": "query", "in": "path", "required": True, "schema": {"type": "string"},
+                                "description": "gene symbol or Ensembl id (case-insensitive)"}],
+                "responses": {"200": _ok("GeneDetail", "the gene(s) matching the query"), "404": _ERROR}}},
+            "/api/locus": {"get": {
+                "summary": "igv.js search service: TSS window of a gene",
+                "parameters": [{"name": "q", "in": "query", "required": True, "schema": {"type": "string", "minLength": 1}}],
+                "responses": {"200": {"description": "loci", "content": {"application/json": {"schema": {
+                    "type": "array", "items": {"type": "object"}}}}}, "400": _ERROR, "404": _ERROR}}},
+            "/api/openapi.json": {"get": {"summary": "This document",
+                                          "responses": {"200": {"description": "OpenAPI document",
+                                                                "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+        },
+        "components": {"schemas": {
+            "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "properties": {
+                "status": {"type": "integer"}, "message": {"type": "string"},
+                "suggestions": {"type": "array", "items": {"type": "string"}}}}}},
+            "Gene": gene,
+            "GeneList": {"type": "object", "properties": {"query": {"type": "string"},
+                                                          "genes": {"type": "array", "items": {"$ref": "#/components/schemas/Gene"}}}},
+            "GeneDetail": {"type": "object", "properties": {"query": {"type": "string"}, "matches": {"type": "array", "items": {
+                "type": "object", "properties": {"gene": {"$ref": "#/components/schemas/Gene"}, "locus": {"type": "string"},
+                                                 "epigenomes": {"type": "array", "items": per_epigenome}}}}}},
+            "EpigenomeList": {"type": "object", "properties": {"epigenomes": {"type": "array", "items": {
+                "type": "object", "required": ["id", "status"], "properties": {
+                    "id": {"type": "string"}, "tissue": {"type": "string"}, "status": {"type": "string", "enum": ["ok", "skipped"]},
+                    "marks": {"type": "array", "items": {"type": "string"}}, "configuration": {"type": "string"},
+                    "auroc": {"type": "object"}, "aupr": {"type": "object"}, "f1": {"type": "object"},
+                    "deepchrome_auroc": _NUM, "n_genes": {"type": "integer"}, "reason": {"type": "string"}}}}}},
+        }},
+    }

@@ -1,0 +1,134 @@
+"""HTML pages: home, gene search, gene page, igv.js browser."""
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+
+from shallowchrome.tracks.workspace import UnknownGeneError
+
+from .app import data
+
+bp = Blueprint("pages", __name__)
+
+
+def hub_url() -> str:
+    return request.host_url + "hub/hub.txt"
+
+
+def ucsc_url(hub: str, genome: str = "hg19") -> str:
+    return f"https://genome.ucsc.edu/cgi-bin/hgTracks?db={genome}&hubUrl={quote(hub, safe=':/')}"
+
+
+@bp.app_context_processor
+def _globals():
+    d = data()
+    hub_exists = (d.ws.root / "hub" / "hub.txt").is_file()
+    return {"hub_exists": hub_exists, "genome": d.info.get("genome", "hg19"), "n_genes": len(d.genes)}
+
+
+@bp.get("/")
+def home():
+    """The epigenomes, their AUROC, links to the hub, the browser and the evaluation chart."""
+    d = data()
+    hub = hub_url()
+    return render_template("home.html", epigenomes=d.epigenome_summaries(), hub_url=hub,
+                           ucsc_url=ucsc_url(hub, d.info.get("genome", "hg19")),
+                           has_chart=(d.ws.root / "evaluation.png").is_file(), info=d.info)
+
+
+@bp.get("/search")
+def search():
+    """Gene search: one exact hit goes to the gene page; otherwise prefix matches and suggestions."""
+    d = data()
+    q = request.args.get("q", "").strip()
+    if not q:
+        return render_template("search.html", q=q, hits=[], suggestions=[])
+    try:
+        rows = d.ws.find_gene(q)
+        if len(rows) == 1:
+            return redirect(url_for("pages.gene", query=q))
+    except UnknownGeneError as exc:
+        rows, suggestions = None, exc.suggestions
+    else:
+        suggestions = []
+    hits = d.ws.suggest_genes(q, 50) if rows is None else rows
+    return render_template("search.html", q=q, hits=[d.gene_record(int(r)) for r in hits["row"]],
+                           suggestions=suggestions)
+
+
+@bp.get("/genes/<query>")
+def gene(query):
+    """Predictions of one gene across epigenomes, with contributions and p-values."""
+    d = data()
+    try:
+        rows = d.ws.find_gene(query)
+    except UnknownGeneError as exc:
+        return render_template("search.html", q=query, hits=[], suggestions=exc.suggestions,
+                               message=str(exc)), 404
+    payloads = [d.payload(int(r)) for r in rows["row"]]
+    for p in payloads:
+        for rec in p["epigenomes"]:
+            rec["top_mark"] = d.top_mark(rec)
+    marks = list(dict.fromkeys(m for p in payloads for rec in p["epigenomes"] for m in rec["features"]))
+    return render_template("gene.html", query=query, payloads=payloads, marks=marks)
+
+
+def igv_tracks() -> list[dict]:
+    """igv.js track configs for every prediction bigBed and per-mark bigWig in the hub."""
+    d = data()
+    genome = d.info.get("genome", "hg19")
+    base = d.ws.root / "hub" / genome
+    tracks = []
+    for eid in d.epigenomes:
+        folder = base / eid
+        if not folder.is_dir():
+            continue
+        label = f"{eid} {d.tissue(eid)}".strip()
+        bb = folder / "predictions.bb"
+        if bb.is_file():
+            tracks.append({"name": f"{label} predictions", "type": "annotation", "format": "bigbed",
+                           "url": f"/hub/{genome}/{eid}/predictions.bb", "displayMode": "EXPANDED",
+                           "visibilityWindow": 5_000_000})
+        for bw in sorted(folder.glob("*.bw")):
+            tracks.append({"name": f"{eid} {bw.stem.replace('.', ' ')}", "type": "wig", "format": "bigwig",
+                           "url": f"/hub/{genome}/{eid}/{bw.name}", "height": 40, "autoscale": True})
+    return tracks
+
+
+@bp.get("/browser")
+def browser():
+    """igv.js with the hub's prediction and contribution tracks; ``?locus=ALB`` or ``?locus=chr4:1-100``."""
+    d = data()
+    locus = request.args.get("locus", "").strip()
+    resolved = None
+    if locus and ":" not in locus:
+        try:
+            rows = d.ws.find_gene(locus)
+            resolved = d.locus(int(rows["row"].iloc[0]), flank=int(d.info["parameters"]["window"]) * 3)
+        except UnknownGeneError as exc:
+            return render_template("search.html", q=locus, hits=[], suggestions=exc.suggestions,
+                                   message=str(exc)), 404
+    elif locus:
+        resolved = locus
+    else:  # start at ALB, the README's case study, when the workspace has it
+        start = d.ws.suggest_genes("ALB", 1)
+        row = int(start["row"].iloc[0]) if len(start) and start["symbol"].iloc[0] == "ALB" else 0
+        resolved = d.locus(row, flank=int(d.info["parameters"]["window"]) * 3)
+    genome = d.info.get("genome", "hg19")
+    return render_template("browser.html", locus=resolved, tracks=igv_tracks(), genome=genome,
+                           chrom_sizes_url=url_for("files.chrom_sizes", genome=genome))
+
+
+@bp.get("/health")
+def health():
+    return {"status": "ok", "epigenomes": len(data().epigenomes)}
+
+
+@bp.app_errorhandler(404)
+def not_found(exc):
+    if request.path.startswith("/api/"):
+        return {"error": {"status": 404, "message": exc.description}}, 404
+    if request.path.startswith(("/hub/", "/files/", "/static/", "/genome/")):
+        return "not found\n", 404, {"Content-Type": "text/plain"}
+    return render_template("error.html", status=404, message=exc.description), 404

@@ -1,0 +1,1 @@
+"""Jinja templates of the server pages and the hub description pages (package data)."""
