@@ -50,3 +50,44 @@ def _write(path: Path, text: str, gz: bool = False) -> Path:
 def write():
     """``write(path, text, gz=False)``: write a small test file (gzip when asked), return its path."""
     return _write
+
+
+@pytest.fixture
+def live_server():
+    """``start(app) -> base_url``: serve a Flask app with waitress on a free loopback port, in a thread."""
+    import threading
+
+    from waitress import create_server
+
+    servers = []
+
+    def start(app):
+        server = create_server(app, host="127.0.0.1", port=0, threads=4, ident="test")
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.effective_port}"
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """A headless Chromium driven by Playwright (skips when Chromium or Playwright is absent)."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("chromium is not installed (.ci/run installs it)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+ARTIFACTS = Path(os.environ.get("SHALLOWCHROME_ARTIFACTS", TESTS.parent / "artifacts"))
