@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from shallowchrome.model.errors import ShallowChromeError
+from shallowchrome.model.errors import InputError, ShallowChromeError
 
 log = logging.getLogger("shallowchrome")
 
@@ -85,7 +85,9 @@ Examples:
               help="ON/OFF labelling: RPKM >= median, or the valley of the log-expression distribution.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the random splits.")
 @click.option("--jobs", default=1, show_default=True, type=click.IntRange(min=1), help="Epigenomes fitted in parallel.")
-def build(genes, expression, peaks, out, epigenomes, marks, window, n_splits, splits_file, threshold, seed, jobs):
+@click.option("--no-tracks", is_flag=True, help="Skip writing the browser tracks and hub (`shallowchrome tracks`).")
+def build(genes, expression, peaks, out, epigenomes, marks, window, n_splits, splits_file, threshold, seed, jobs,
+          no_tracks):
     """Fit and evaluate one model per epigenome; write a workspace."""
     from shallowchrome.tracks.build import BuildOptions, build_workspace
 
@@ -101,10 +103,25 @@ def build(genes, expression, peaks, out, epigenomes, marks, window, n_splits, sp
         else:
             click.echo(f"{row.epigenome}  skipped: {row.reason}")
     click.echo(f"workspace: {ws.root}")
+    if not no_tracks:
+        from shallowchrome.tracks.tracks import write_tracks
+
+        try:
+            result = write_tracks(ws, jobs=jobs, progress=sys.stderr.isatty())
+        except InputError as exc:  # the workspace stands; say how to make the tracks
+            raise InputError(exc.source, f"the workspace is written but not its tracks: {exc.detail}",
+                             fix=f"{exc.fix or 'see above'} in `shallowchrome tracks {ws.root} ...` "
+                                 "(or build with --no-tracks)") from None
+        click.echo(f"hub: {result.hub_dir / 'hub.txt'}")
 
 
 # Other commands live in their own modules and are registered here, one line each.
 # --- command registration ---
+from shallowchrome.server.tracks_cmd import hub, tracks  # noqa: E402
+
+main.add_command(tracks)
+main.add_command(hub)
+
 from shallowchrome.server.serve_cmd import serve  # noqa: E402
 
 main.add_command(serve)

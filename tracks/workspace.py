@@ -12,6 +12,9 @@ Layout (all TSV files have a header line; coordinates 0-based)::
                                       model of any split and configuration can be rebuilt
     WS/epigenomes/EID/model.json      weights, bias, SEs, p-values, configuration, per-split metrics
     WS/epigenomes/EID/predictions.tsv logit, probability, RPKM, label, part, contribution per mark
+                                      (+ chromhmm_state, the ChromHMM state at the TSS, once
+                                      ``shallowchrome chromhmm`` was given a segmentation)
+    WS/interpretation/                weights and ChromHMM validation tables and charts
 
 Every file is written atomically; ``workspace.json`` is written last, so a
 folder without it is not a (complete) workspace.
@@ -32,6 +35,8 @@ from .textio import write_text_atomic
 
 WORKSPACE_FILE = "workspace.json"
 FORMAT_VERSION = 1
+#: The track hub (``shallowchrome tracks``) lives under WS/hub/; see :mod:`shallowchrome.tracks.tracks`.
+HUB_DIR = "hub"
 
 
 def dumps_json(doc) -> str:
@@ -69,6 +74,35 @@ class Workspace:
     def features_path(self, eid: str) -> Path:
         return self.epigenome_dir(eid) / "features.tsv"
 
+    @property
+    def splits_path(self) -> Path:
+        return self.root / "splits.tsv.gz"
+
+    @property
+    def interpretation_dir(self) -> Path:
+        """WS/interpretation/: outputs of ``weights`` and ``chromhmm`` (charts and tables)."""
+        return self.root / "interpretation"
+
+    def interpretation_path(self, name: str) -> Path:
+        return self.interpretation_dir / name
+
+    # track hub (written by ``shallowchrome tracks``) -------------------
+    @property
+    def hub_dir(self) -> Path:
+        """WS/hub/: hub.txt, genomes.txt, sessions; bigDataUrl paths are relative to the trackDb below it."""
+        return self.root / HUB_DIR
+
+    def hub_genome_dir(self, genome: str = "hg19") -> Path:
+        """WS/hub/GENOME/: trackDb.txt, chrom.sizes, description pages."""
+        return self.hub_dir / genome
+
+    def track_dir(self, eid: str, genome: str = "hg19") -> Path:
+        """WS/hub/GENOME/EID/: the epigenome's bigBed, BED and bigWig tracks."""
+        return self.hub_genome_dir(genome) / eid
+
+    def track_path(self, eid: str, filename: str, genome: str = "hg19") -> Path:
+        return self.track_dir(eid, genome) / filename
+
     # reading -----------------------------------------------------------
     @classmethod
     def open(cls, root) -> "Workspace":
@@ -100,6 +134,12 @@ class Workspace:
 
     def evaluation(self) -> pd.DataFrame:
         return pd.read_csv(self.root / "evaluation.tsv", sep="\t")
+
+    def splits(self) -> dict:
+        """Split id → part code per row of genes.tsv (0 train, 1 validation, 2 test, -1 unused)."""
+        from .splits import read_splits
+
+        return read_splits(self.splits_path, self.genes()["gene_id"])
 
     # genes -------------------------------------------------------------
     @cached_property

@@ -1,0 +1,243 @@
+"""Low-level structure of bigBed files (UCSC BBI format, little-endian), as far as we write or check it.
+
+The 64-byte common header::
+
+    offset  type    field
+    0       uint32  magic (0x8789F2EB bigBed, 0x888FFC26 bigWig)
+    4       uint16  version
+    6       uint16  zoomLevels
+    8       uint64  chromosomeTreeOffset
+    16      uint64  fullDataOffset
+    24      uint64  fullIndexOffset         (the R tree of data blocks)
+    32      uint16  fieldCount
+    34      uint16  definedFieldCount       (the N of "bed N +")
+    36      uint64  autoSqlOffset
+    44      uint64  totalSummaryOffset
+    52      uint32  uncompressBufSize       (0: blocks are not compressed)
+    56      uint64  extensionOffset         (extended header, holds the extra indexes)
+
+Extra indexes (``bedToBigBed -extraIndex``; the ``searchIndex`` of a track
+hub) map a field's value to the data block holding the item: a B+ tree per
+field whose keys are the values, zero-padded to the longest, sorted as
+bytes, and whose values are (block file offset, block size) as two uint64.
+This module appends them to a file written without them, with the same
+layout as kent's ``bedToBigBed`` (extension header 64 bytes, one 20-byte
+entry per index, then ``bPlusTree`` blocks of ``blockSize`` slots).
+"""
+from __future__ import annotations
+
+import struct
+import zlib
+from dataclasses import dataclass
+
+BIGBED_MAGIC = 0x8789F2EB
+BIGWIG_MAGIC = 0x888FFC26
+BPT_MAGIC = 0x78CA8C91
+CIR_MAGIC = 0x2468ACE0
+HEADER = struct.Struct("<IHHQQQHHQQIQ")
+DEFINED_FIELD_COUNT_OFFSET = 34
+EXTENSION_OFFSET_OFFSET = 56
+EXT_HEADER_SIZE = 64
+BPT_BLOCK_SIZE = 256
+
+
+@dataclass
+class BBIHeader:
+    magic: int
+    version: int
+    zoom_levels: int
+    chrom_tree_offset: int
+    full_data_offset: int
+    full_index_offset: int
+    field_count: int
+    defined_field_count: int
+    autosql_offset: int
+    total_summary_offset: int
+    uncompress_buf_size: int
+    extension_offset: int
+
+    @property
+    def kind(self) -> str:
+        return {BIGBED_MAGIC: "bigBed", BIGWIG_MAGIC: "bigWig"}.get(self.magic, "unknown")
+
+
+def read_header(data: bytes) -> BBIHeader:
+    """Parse the common header from the first 64 bytes of a BBI file."""
+    if len(data) < HEADER.size:
+        raise ValueError("file shorter than a BBI header (64 bytes)")
+    return BBIHeader(*HEADER.unpack_from(data, 0))
+
+
+def read_header_of(path) -> BBIHeader:
+    with open(path, "rb") as fh:
+        return read_header(fh.read(HEADER.size))
+
+
+def set_defined_field_count(path, count: int) -> None:
+    """Patch definedFieldCount (uint16 LE at byte 34) in place."""
+    with open(path, "r+b") as fh:
+        fh.seek(DEFINED_FIELD_COUNT_OFFSET)
+        fh.write(struct.pack("<H", count))
+
+
+# --- reading data blocks ---------------------------------------------------
+
+def data_blocks(data: bytes, header: BBIHeader) -> list[tuple[int, int]]:
+    """(file offset, size) of every data block, in file order, from the R tree's leaves."""
+    magic, block_size = struct.unpack_from("<II", data, header.full_index_offset)
+    if magic != CIR_MAGIC:
+        raise ValueError("bad R-tree magic")
+    blocks = []
+    stack = [header.full_index_offset + 48]
+    while stack:
+        pos = stack.pop()
+        is_leaf, _, count = struct.unpack_from("<BBH", data, pos)
+        pos += 4
+        if is_leaf:
+            for k in range(count):
+                blocks.append(struct.unpack_from("<QQ", data, pos + 32 * k + 16))
+        else:
+            stack.extend(struct.unpack_from("<Q", data, pos + 24 * k + 16)[0] for k in reversed(range(count)))
+    return sorted(blocks)
+
+
+def block_items(data: bytes, header: BBIHeader, offset: int, size: int):
+    """Yield (chromId, start, end, rest bytes) of the bigBed items in one data block."""
+    raw = data[offset: offset + size]
+    if header.uncompress_buf_size:
+        raw = zlib.decompress(raw)
+    pos, n = 0, len(raw)
+    while pos < n:
+        chrom_id, start, end = struct.unpack_from("<III", raw, pos)
+        stop = raw.index(b"\0", pos + 12)
+        yield chrom_id, start, end, raw[pos + 12: stop]
+        pos = stop + 1
+
+
+# --- extra indexes ---------------------------------------------------------
+
+def _bpt_levels(block_size: int, count: int) -> int:
+    levels = 1
+    while count > block_size:
+        count = (count + block_size - 1) // block_size
+        levels += 1
+    return levels
+
+
+def bpt_bytes(keys: list[bytes], values: list[bytes], start: int, block_size: int = BPT_BLOCK_SIZE) -> bytes:
+    """A B+ tree (kent's ``bptFileBulkIndexToOpenFile``) over sorted ``keys`` placed at file offset ``start``."""
+    count = len(keys)
+    key_size = max(1, max((len(k) for k in keys), default=1))
+    val_size = len(values[0]) if values else 16
+    pad = [k.ljust(key_size, b"\0") for k in keys]
+    out = [struct.pack("<IIIIQII", BPT_MAGIC, block_size, key_size, val_size, count, 0, 0)]
+    offset = start + 32
+    index_block = 4 + block_size * (key_size + 8)
+    leaf_block = 4 + block_size * (key_size + val_size)
+    for level in range(_bpt_levels(block_size, count) - 1, 0, -1):
+        slot_per = block_size ** level
+        node_per = slot_per * block_size
+        n_nodes = (count + node_per - 1) // node_per
+        next_child = offset + n_nodes * index_block
+        child_size = leaf_block if level == 1 else index_block
+        for i in range(0, count, node_per):
+            firsts = range(i, min(i + node_per, count), slot_per)
+            node = [struct.pack("<BBH", 0, 0, len(firsts))]
+            for j in firsts:
+                node.append(pad[j] + struct.pack("<Q", next_child))
+                next_child += child_size
+            node.append(b"\0" * ((block_size - len(firsts)) * (key_size + 8)))
+            out.append(b"".join(node))
+        offset += n_nodes * index_block
+    for i in range(0, max(count, 1), block_size):
+        chunk = range(i, min(i + block_size, count))
+        node = [struct.pack("<BBH", 1, 0, len(chunk))]
+        node.extend(pad[j] + values[j] for j in chunk)
+        node.append(b"\0" * ((block_size - len(chunk)) * (key_size + val_size)))
+        out.append(b"".join(node))
+        if count == 0:
+            break
+    return b"".join(out)
+
+
+def add_extra_indexes(path, field_ids: list[int]) -> None:
+    """Append a name index (B+ tree) for each bigBed field in ``field_ids`` (0-based, chrom = 0).
+
+    Keys are the fields' values; values point at the data block of the item.
+    The file must not have an extension yet (pybigtools writes none).
+    """
+    with open(path, "rb") as fh:
+        data = fh.read()
+    header = read_header(data)
+    if header.magic != BIGBED_MAGIC or header.extension_offset:
+        raise ValueError(f"{path}: not a bigBed without extension header")
+    entries: list[list[tuple[bytes, bytes]]] = [[] for _ in field_ids]
+    for offset, size in data_blocks(data, header):
+        val = struct.pack("<QQ", offset, size)
+        for _, _, _, rest in block_items(data, header, offset, size):
+            fields = rest.split(b"\t")
+            for slot, fid in enumerate(field_ids):
+                entries[slot].append((fields[fid - 3], val))
+    tail = b""
+    body = data
+    if data[-4:] == struct.pack("<I", BIGBED_MAGIC):  # keep the closing signature last
+        body, tail = data[:-4], data[-4:]
+    ext_pos = len(body)
+    list_pos = ext_pos + EXT_HEADER_SIZE
+    pos = list_pos + 20 * len(field_ids)
+    trees, offsets = [], []
+    for slot in range(len(field_ids)):
+        items = sorted(entries[slot], key=lambda kv: kv[0])
+        tree = bpt_bytes([k for k, _ in items], [v for _, v in items], pos)
+        offsets.append(pos)
+        trees.append(tree)
+        pos += len(tree)
+    ext = struct.pack("<HHQ", EXT_HEADER_SIZE, len(field_ids), list_pos) + b"\0" * (EXT_HEADER_SIZE - 12)
+    index_list = b"".join(struct.pack("<HHQ4xH2x", 0, 1, off, fid) for off, fid in zip(offsets, field_ids))
+    with open(path, "r+b") as fh:
+        fh.seek(ext_pos)
+        fh.write(ext + index_list + b"".join(trees) + tail)
+        fh.truncate()
+        fh.seek(EXTENSION_OFFSET_OFFSET)
+        fh.write(struct.pack("<Q", ext_pos))
+
+
+def extra_index_fields(data: bytes, header: BBIHeader) -> dict[int, int]:
+    """Field id → B+ tree offset of each extra index (empty when there is none)."""
+    if not header.extension_offset:
+        return {}
+    _, count, list_pos = struct.unpack_from("<HHQ", data, header.extension_offset)
+    out = {}
+    for i in range(count):
+        _, field_count, offset = struct.unpack_from("<HHQ", data, list_pos + 20 * i)
+        if field_count >= 1:
+            out[struct.unpack_from("<H", data, list_pos + 20 * i + 16)[0]] = offset
+    return out
+
+
+def bpt_find(data: bytes, tree_offset: int, key: bytes) -> list[tuple[int, int]]:
+    """(offset, size) values stored under ``key`` in the B+ tree at ``tree_offset`` (all duplicates)."""
+    magic, block_size, key_size, val_size, _count = struct.unpack_from("<IIIIQ", data, tree_offset)
+    if magic != BPT_MAGIC or len(key) > key_size:
+        return []
+    want = key.ljust(key_size, b"\0")
+    found = []
+
+    def walk(pos):
+        is_leaf, _, count = struct.unpack_from("<BBH", data, pos)
+        pos += 4
+        if is_leaf:
+            for k in range(count):
+                p = pos + k * (key_size + val_size)
+                if data[p: p + key_size] == want:
+                    found.append(struct.unpack_from("<QQ", data, p + key_size))
+            return
+        slot = key_size + 8
+        keys = [data[pos + k * slot: pos + k * slot + key_size] for k in range(count)]
+        for k in range(count):  # every child whose key range may hold ``want`` (duplicates can span nodes)
+            nxt = keys[k + 1] if k + 1 < count else None
+            if keys[k] <= want and (nxt is None or want <= nxt):
+                walk(struct.unpack_from("<Q", data, pos + k * slot + key_size)[0])
+
+    walk(tree_offset + 32)
+    return found
