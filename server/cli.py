@@ -122,6 +122,12 @@ from shallowchrome.server.tracks_cmd import hub, tracks  # noqa: E402
 main.add_command(tracks)
 main.add_command(hub)
 
+from shallowchrome.server.interpret_cmd import chromhmm, explain, weights  # noqa: E402
+
+main.add_command(explain)
+main.add_command(weights)
+main.add_command(chromhmm)
+
 from shallowchrome.server.serve_cmd import serve  # noqa: E402
 
 main.add_command(serve)

@@ -1,0 +1,225 @@
+"""Regulative patterns and their significance (GUIDE §1 step 7).
+
+For a gene g in an epigenome, with the model's weights w and bias b, the
+regulative pattern is ψ = φ ⊙ w (the feature vector times the weights,
+element-wise) and the logit is y = b + Σ ψ. A weight is significant when its
+Wald-test p-value is ≤ 1e-4; the p-values come from statsmodels ``Logit``
+refitted on the model's training genes (the same maximum-likelihood fit as
+the scikit-learn model, see :func:`fit_wald`).
+
+No leakage: a gene is explained only by a model that never used its label:
+one for which it was in the test part, or unused (e.g. a gene without
+expression), or in the validation part when the build tried a single peak
+format configuration (validation genes then select nothing, so they never
+touch the model). The choice of that model is :func:`choose_split`.
+
+Model records are the dictionaries of ``model.json``: the top level for the
+interpretation split and one entry of ``"splits"`` per evaluation split, each
+with ``formats``, ``bias``, ``weights``, ``standard_errors``, ``z`` and
+``p_values``. Pure functions: arrays and dictionaries in and out, no paths.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+import numpy as np
+from scipy.special import expit
+
+from .errors import ModelError
+
+#: A weight is "not significant" when its p-value exceeds this (the paper's threshold).
+SIGNIFICANCE = 1e-4
+#: Parts in which a gene can be explained without leakage ("none": the model never saw it).
+LEAK_FREE_PARTS = ("test", "none")
+
+
+def leak_free_parts(n_configurations: int) -> tuple[str, ...]:
+    """The parts whose genes a split's model never used: validation too when no selection took place."""
+    return LEAK_FREE_PARTS + (("validation",) if n_configurations == 1 else ())
+
+
+# --- which model explains a gene ------------------------------------------------------------
+def model_splits(model_doc: Mapping) -> tuple[int, list[int]]:
+    """(interpretation split, evaluation splits in ascending order) recorded in a ``model.json``."""
+    interp = int(model_doc.get("interpretation_split", 0))
+    evaluation = sorted({int(rec["split"]) for rec in model_doc.get("splits", [])} - {interp})
+    return interp, evaluation
+
+
+def split_record(model_doc: Mapping, split: int) -> Mapping:
+    """The model record (formats, bias, weights, statistics) of one split of a ``model.json``.
+
+    The interpretation split's record is the document's top level; the
+    others are entries of ``"splits"``. Raises :class:`ModelError` for a split
+    the document does not hold.
+    """
+    interp, evaluation = model_splits(model_doc)
+    if split == interp:
+        return model_doc
+    for rec in model_doc.get("splits", []):
+        if int(rec["split"]) == split:
+            return rec
+    raise ModelError(f"{model_doc.get('epigenome', 'this epigenome')} has no model for split {split} "
+                     f"(splits: {', '.join(str(k) for k in [interp, *evaluation])})")
+
+
+def choose_split(parts: Mapping[int, str], interpretation: int, evaluation: Sequence[int],
+                 requested: int | None = None, subject: str = "the gene",
+                 leak_free: Sequence[str] = LEAK_FREE_PARTS) -> tuple[int, str]:
+    """The split whose model explains a gene without leakage, and the gene's part in it.
+
+    ``parts`` maps each split id to the gene's part (train, validation, test,
+    or none for a gene the split does not use); ``leak_free`` are the parts
+    whose genes a model never used (see :func:`leak_free_parts`). Without
+    ``requested``: the interpretation split when the gene is in a leak-free
+    part of it, otherwise the first evaluation split where it is. With
+    ``requested``: that split, or a :class:`ModelError` naming the splits
+    that could explain it.
+    """
+    available = [interpretation, *[k for k in evaluation if k != interpretation]]
+    usable = [k for k in available if parts.get(k, "none") in leak_free]
+    if requested is not None:
+        return _requested_split(parts, available, usable, requested, subject, leak_free)
+    if usable:
+        return usable[0], parts.get(usable[0], "none")
+    summary = ", ".join(f"{k}: {parts.get(k, 'none')}" for k in available)
+    raise ModelError(f"{subject} is in the training data of every split ({summary}), so no model can explain it "
+                     f"without leakage; fix: rebuild the workspace with more --splits")
+
+
+def _requested_split(parts, available, usable, requested: int, subject: str, leak_free) -> tuple[int, str]:
+    """The split asked for with --split, when it has a model and the gene is in a leak-free part of it."""
+    if requested not in available:
+        raise ModelError(f"{subject}: there is no model for split {requested} (the workspace has splits "
+                         f"{', '.join(map(str, available))}); fix: use one of them or omit --split")
+    part = parts.get(requested, "none")
+    if part not in leak_free:
+        where = "no split" if not usable else f"split {usable[0]}" if len(usable) == 1 else \
+            f"splits {', '.join(map(str, usable))}"
+        fix = f"use --split {usable[0]} or omit --split" if usable else "rebuild with more --splits"
+        raise ModelError(f"{subject} is in the {part} part of split {requested}, so its model cannot explain it "
+                         f"without leakage; the models that never used it are those of {where}; fix: {fix}")
+    return requested, part
+
+
+# --- significance -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class WaldFit:
+    """Coefficients and Wald statistics of ``[bias, *weights]``, and where they come from."""
+
+    params: np.ndarray
+    bse: np.ndarray
+    z: np.ndarray
+    pvalues: np.ndarray
+    source: str
+    n_train: int | None = None
+
+
+def fit_wald(X: np.ndarray, y: np.ndarray) -> WaldFit:
+    """Refit the unpenalised logistic regression with statsmodels ``Logit`` (Newton).
+
+    ``X`` holds the training genes' features (no constant column), ``y`` their
+    0/1 labels. Its ``params`` equal the scikit-learn fit of
+    :class:`~shallowchrome.model.estimator.ShallowChromeClassifier` (both are
+    the maximum-likelihood estimate). Raises :class:`ModelError` when
+    statsmodels cannot fit (a singular information matrix, e.g. a feature
+    that is constant in training, or perfect separation).
+    """
+    import statsmodels.api as sm
+    from statsmodels.tools.sm_exceptions import (ConvergenceWarning, HessianInversionWarning,
+                                                 PerfectSeparationError, PerfectSeparationWarning)
+
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    X1 = np.column_stack([np.ones(len(X)), X])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        warnings.simplefilter("error", PerfectSeparationWarning)
+        warnings.simplefilter("error", HessianInversionWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        try:
+            res = sm.Logit(y, X1).fit(method="newton", maxiter=100, tol=1e-12, disp=0)
+        except (np.linalg.LinAlgError, ConvergenceWarning, HessianInversionWarning, PerfectSeparationError,
+                PerfectSeparationWarning, ValueError) as exc:
+            raise ModelError(f"statsmodels Logit cannot fit these training genes ({type(exc).__name__}: {exc})") from None
+    params, bse = np.asarray(res.params), np.asarray(res.bse)
+    if not (np.isfinite(params).all() and np.isfinite(bse).all()):
+        raise ModelError("statsmodels Logit gave non-finite coefficients or standard errors")
+    return WaldFit(params=params, bse=bse, z=np.asarray(res.tvalues), pvalues=np.asarray(res.pvalues),
+                   source="statsmodels Logit", n_train=int(len(y)))
+
+
+def stored_wald(record: Mapping, marks: Sequence[str]) -> WaldFit:
+    """The Wald statistics a model record already holds (``None`` in JSON → NaN)."""
+    def vector(key):
+        d = record.get(key) or {}
+        return np.array([_nan(d.get(name)) for name in ("bias", *marks)], dtype=np.float64)
+
+    params = np.r_[record["bias"], [record["weights"][m] for m in marks]].astype(np.float64)
+    return WaldFit(params=params, bse=vector("standard_errors"), z=vector("z"), pvalues=vector("p_values"),
+                   source="model.json Wald statistics")
+
+
+def same_fit(fit: WaldFit, record: Mapping, marks: Sequence[str], rtol: float = 1e-5) -> float:
+    """The largest difference between a refit's coefficients and a record's, scaled by max(1, |coef|).
+
+    Values above ``rtol`` mean the features do not reproduce the stored model.
+    """
+    stored = np.r_[record["bias"], [record["weights"][m] for m in marks]].astype(np.float64)
+    return float(np.max(np.abs(fit.params - stored) / np.maximum(1.0, np.abs(stored))))
+
+
+def is_significant(p_value, alpha: float = SIGNIFICANCE) -> bool | None:
+    """p ≤ alpha; None when the p-value is undefined (NaN)."""
+    if p_value is None or not math.isfinite(p_value):
+        return None
+    return bool(p_value <= alpha)
+
+
+# --- the regulative pattern ---------------------------------------------------------------
+def regulative_pattern(record: Mapping, marks: Sequence[str], phi: Sequence[float], stats: WaldFit,
+                       alpha: float = SIGNIFICANCE) -> dict:
+    """The pattern of one gene under one model record.
+
+    Returns ``bias`` and ``marks`` entries (value, standard error, z, p-value,
+    significance, role, the bar length ``normalised`` to the largest absolute
+    value among the contributions and the bias) and ``logit``, ``probability``
+    and ``predicted`` (ON when the logit is > 0). The bias and weights are the
+    record's; the statistics are ``stats``'.
+    """
+    phi = np.asarray(phi, dtype=np.float64)
+    w = np.array([record["weights"][m] for m in marks], dtype=np.float64)
+    b = float(record["bias"])
+    psi = phi * w + 0.0  # + 0.0 turns -0.0 (no peak, negative weight) into 0.0
+    logit = b + float(psi.sum())
+    scale = float(np.max(np.abs(np.r_[b, psi]))) or 1.0
+    formats = record.get("formats") or {}
+
+    def term(i, value):
+        p = _nan(stats.pvalues[i])
+        coef = b if i == 0 else w[i - 1]
+        return {"standard_error": _json(stats.bse[i]), "z": _json(stats.z[i]), "p_value": _json(p),
+                "significant": is_significant(p, alpha), "role": _role(coef),
+                "normalised": value / scale}
+
+    bias = {"value": b, **term(0, b)}
+    entries = [{"mark": m, "format": formats.get(m), "feature": float(phi[j]), "weight": float(w[j]),
+                "contribution": float(psi[j]), **term(j + 1, float(psi[j]))} for j, m in enumerate(marks)]
+    return {"bias": bias, "marks": entries, "logit": logit, "probability": float(expit(logit)),
+            "predicted": "ON" if logit > 0 else "OFF"}
+
+
+def _role(coef: float) -> str:
+    return "activating" if coef > 0 else "repressing" if coef < 0 else "none"
+
+
+def _nan(value) -> float:
+    return math.nan if value is None else float(value)
+
+
+def _json(value):
+    value = float(value)
+    return value if math.isfinite(value) else None
