@@ -36,6 +36,8 @@ class WorkspaceData:
         self.predictions = {e: self.ws.predictions(e) for e in self.epigenomes}
         self.features = {e: self.ws.features(e)[self.models[e]["marks"]].to_numpy(float) for e in self.epigenomes}
         self.payload = lru_cache(maxsize=4096)(self._payload)
+        self.interpretation_cache: dict = {}  # views and statsmodels fits for `explain`
+        self.charts: dict = {}  # (gene row, format) → regulative-pattern chart bytes
 
     def tissue(self, eid: str) -> str:
         return self.info["epigenomes"].get(eid, {}).get("tissue", "") or ""

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
+from shallowchrome.model.errors import ShallowChromeError
 from shallowchrome.tracks.workspace import UnknownGeneError
 
 from .app import data
@@ -94,6 +95,33 @@ def igv_tracks() -> list[dict]:
             tracks.append({"name": f"{eid} {bw.stem.replace('.', ' ')}", "type": "wig", "format": "bigwig",
                            "url": f"/hub/{genome}/{eid}/{bw.name}", "height": 40, "autoscale": True})
     return tracks
+
+
+@bp.get("/genes/<query>/pattern.<fmt>")
+def pattern_chart(query, fmt):
+    """The gene's regulative-pattern chart (the paper's Figure 3 layout), SVG or PNG."""
+    from shallowchrome.tracks.interpretation import explain
+    from shallowchrome.tracks.pattern_charts import patterns_chart
+
+    if fmt not in ("svg", "png"):
+        abort(404)
+    d = data()
+    try:
+        rows = d.ws.find_gene(query)
+    except UnknownGeneError:
+        abort(404)
+    key = (int(rows["row"].iloc[0]), fmt)
+    image = d.charts.get(key)
+    if image is None:
+        gene_id = rows["gene_id"].iloc[0]
+        try:
+            doc = explain(d.ws, [gene_id], cache=d.interpretation_cache)
+        except ShallowChromeError as exc:  # e.g. a gene in the training data of every split
+            return render_template("error.html", status=409, message=str(exc)), 409
+        doc["explanations"] = [e for e in doc["explanations"] if e["symbol"] == rows["symbol"].iloc[0]]
+        image = d.charts[key] = patterns_chart(doc, fmt)
+    mimetype = "image/svg+xml" if fmt == "svg" else "image/png"
+    return current_app.response_class(image, mimetype=mimetype)
 
 
 @bp.get("/browser")

@@ -171,3 +171,17 @@ def test_serve_command_help_and_bad_workspace(tmp_path):
     assert res.exit_code == 0 and "--debug" in res.output
     res = CliRunner().invoke(main, ["serve", str(tmp_path)])
     assert res.exit_code == 2 and "is not a ShallowChrome workspace" in res.output
+
+
+def test_gene_pattern_chart(client):
+    png = client.get("/genes/ALB/pattern.png")
+    assert png.status_code == 200 and png.mimetype == "image/png" and png.data[:8] == b"\x89PNG\r\n\x1a\n"
+    svg = client.get("/genes/alb/pattern.svg")
+    assert svg.status_code == 200 and b"<svg" in svg.data
+    assert client.get("/genes/ALB/pattern.svg").data == svg.data  # cached, deterministic
+    # MYOD1 is in the training data of every fixture split: no leak-free model, a clear message
+    r = client.get("/genes/MYOD1/pattern.svg")
+    assert r.status_code == 409 and b"training data of every split" in r.data
+    assert client.get("/genes/NOPE/pattern.svg").status_code == 404
+    assert client.get("/genes/ALB/pattern.gif").status_code == 404
+    assert 'src="/genes/ENSG00000900000/pattern.svg"' in client.get("/genes/ALB").get_data(as_text=True)
