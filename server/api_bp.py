@@ -28,9 +28,9 @@ def _http_error(exc: HTTPException):
     return jsonify({"error": {"status": exc.code, "message": exc.description}}), exc.code
 
 
-def _gene_rows(query: str):
+def _gene_rows(query: str) -> list[int]:
     try:
-        return data().ws.find_gene(query)
+        return data().ws.find_gene_rows(query)
     except UnknownGeneError as exc:
         raise ApiError(404, str(exc), suggestions=exc.suggestions) from None
 
@@ -75,7 +75,7 @@ def genes():
 def gene(query):
     """Per epigenome: features, contributions, logit, probability, p-values and label of a gene."""
     rows = _gene_rows(query)
-    return jsonify({"query": query, "matches": [data().payload(int(r)) for r in rows["row"]]})
+    return jsonify({"query": query, "matches": [data().payload(r) for r in rows]})
 
 
 @bp.get("/locus")
@@ -86,8 +86,8 @@ def locus():
         raise ApiError(400, "parameter q is required")
     rows = _gene_rows(q)
     out = []
-    for r in rows["row"]:
-        g = data().gene_record(int(r))
+    for r in rows:
+        g = data().gene_record(r)
         w = int(data().info["parameters"]["window"])
         out.append({"chromosome": g["chrom"], "start": max(0, g["tss"] - w), "end": g["tss"] + w,
                     "gene": g["symbol"] or g["gene_id"]})

@@ -33,11 +33,29 @@ class WorkspaceData:
         self.models = {e: self.ws.model(e) for e in self.epigenomes}
         self.evaluation = self.ws.evaluation()
         self.genes = self.ws.genes()
-        self.predictions = {e: self.ws.predictions(e) for e in self.epigenomes}
-        self.features = {e: self.ws.features(e)[self.models[e]["marks"]].to_numpy(float) for e in self.epigenomes}
-        self.payload = lru_cache(maxsize=4096)(self._payload)
+        self.gene_records = [{"gene_id": g.gene_id, "symbol": g.symbol, "chrom": g.chrom, "tss": int(g.tss),
+                              "strand": g.strand} for g in self.genes.itertuples()]
+        self.columns = {e: self._columns(e) for e in self.epigenomes}
+        self.payload = lru_cache(maxsize=8192)(self._payload)
         self.interpretation_cache: dict = {}  # views and statsmodels fits for `explain`
         self.charts: dict = {}  # (gene row, format) → regulative-pattern chart bytes
+
+    def _columns(self, eid: str) -> dict:
+        """Per-gene values of one epigenome as plain Python lists (fast per-row access for the API)."""
+        marks = self.models[eid]["marks"]
+        pred = self.ws.predictions(eid)
+        feats = self.ws.features(eid)
+        label = pred["label"]
+        cols = {
+            "logit": pred["logit"].tolist(), "probability": pred["probability"].tolist(),
+            "predicted": pred["predicted"].astype(int).tolist(), "rpkm": pred["rpkm"].tolist(),
+            "label": [None if pd.isna(v) else int(v) for v in label], "part": pred["part"].tolist(),
+            "features": {m: feats[m].tolist() for m in marks},
+            "contributions": {m: pred[f"contrib_{m}"].tolist() for m in marks},
+        }
+        if "chromhmm_state" in pred.columns:
+            cols["chromhmm_state"] = [v if isinstance(v, str) else None for v in pred["chromhmm_state"]]
+        return cols
 
     def tissue(self, eid: str) -> str:
         return self.info["epigenomes"].get(eid, {}).get("tissue", "") or ""
@@ -63,14 +81,13 @@ class WorkspaceData:
         return out
 
     def gene_record(self, row: int) -> dict:
-        g = self.genes.iloc[row]
-        return {"gene_id": g.gene_id, "symbol": g.symbol, "chrom": g.chrom, "tss": int(g.tss), "strand": g.strand}
+        return dict(self.gene_records[row])
 
     def locus(self, row: int, flank: int | None = None) -> str:
         """``chrom:start-end`` (1-based, as browsers display) of the gene's TSS window."""
-        g = self.genes.iloc[row]
+        g = self.gene_records[row]
         w = flank if flank is not None else int(self.info["parameters"]["window"])
-        return f"{g.chrom}:{max(1, int(g.tss) - w + 1)}-{int(g.tss) + w}"
+        return f"{g['chrom']}:{max(1, g['tss'] - w + 1)}-{g['tss'] + w}"
 
     def _payload(self, row: int) -> dict:
         """Per-epigenome features, contributions, logit, probability, p-values and label of one gene."""
@@ -78,28 +95,29 @@ class WorkspaceData:
         for eid in self.epigenomes:
             model = self.models[eid]
             marks = model["marks"]
-            pred = self.predictions[eid].iloc[row]
-            feats = self.features[eid][row]
+            col = self.columns[eid]
             pvals = model["p_values"]
+            label = col["label"][row]
             rec = {
                 "epigenome": eid,
                 "tissue": self.tissue(eid),
                 "split": model["interpretation_split"],
-                "part": pred.part,
-                "features": {m: _num(v) for m, v in zip(marks, feats)},
+                "part": col["part"][row],
+                "features": {m: _num(col["features"][m][row]) for m in marks},
                 "weights": {m: _num(model["weights"][m]) for m in marks},
-                "contributions": {m: _num(pred[f"contrib_{m}"]) for m in marks},
+                "contributions": {m: _num(col["contributions"][m][row]) for m in marks},
                 "bias": _num(model["bias"]),
-                "logit": _num(pred.logit),
-                "probability": _num(pred.probability),
-                "predicted": "ON" if int(pred.predicted) == 1 else "OFF",
-                "rpkm": _num(pred.rpkm),
-                "label": None if pd.isna(pred.label) else ("ON" if int(pred.label) == 1 else "OFF"),
+                "logit": _num(col["logit"][row]),
+                "probability": _num(col["probability"][row]),
+                "predicted": "ON" if col["predicted"][row] == 1 else "OFF",
+                "rpkm": _num(col["rpkm"][row]),
+                "label": None if label is None else ("ON" if label == 1 else "OFF"),
                 "p_values": {m: _num(pvals.get(m)) for m in ["bias", *marks]},
                 "significant": {m: (pvals.get(m) is not None and pvals[m] <= SIGNIFICANCE) for m in marks},
             }
-            if "chromhmm_state" in pred.index and isinstance(pred.chromhmm_state, str):
-                rec["chromhmm_state"] = pred.chromhmm_state
+            state = col.get("chromhmm_state")
+            if state and state[row]:
+                rec["chromhmm_state"] = state[row]
             per.append(rec)
         return {"gene": self.gene_record(row), "locus": self.locus(row), "epigenomes": per}
 

@@ -76,24 +76,25 @@ def gene(query):
 
 
 def igv_tracks() -> list[dict]:
-    """igv.js track configs for every prediction bigBed and per-mark bigWig in the hub."""
+    """igv.js track configs per epigenome: predictions, then per mark its contribution and feature bigWigs."""
     d = data()
     genome = d.info.get("genome", "hg19")
-    base = d.ws.root / "hub" / genome
     tracks = []
     for eid in d.epigenomes:
-        folder = base / eid
-        if not folder.is_dir():
-            continue
-        label = f"{eid} {d.tissue(eid)}".strip()
-        bb = folder / "predictions.bb"
-        if bb.is_file():
+        label = f"{eid} {d.tissue(eid).replace('_', ' ')}".strip()
+        url = f"/hub/{genome}/{eid}"
+        if d.ws.track_path(eid, "predictions.bb", genome).is_file():
             tracks.append({"name": f"{label} predictions", "type": "annotation", "format": "bigbed",
-                           "url": f"/hub/{genome}/{eid}/predictions.bb", "displayMode": "EXPANDED",
-                           "visibilityWindow": 5_000_000})
-        for bw in sorted(folder.glob("*.bw")):
-            tracks.append({"name": f"{eid} {bw.stem.replace('.', ' ')}", "type": "wig", "format": "bigwig",
-                           "url": f"/hub/{genome}/{eid}/{bw.name}", "height": 40, "autoscale": True})
+                           "url": f"{url}/predictions.bb", "displayMode": "EXPANDED", "visibilityWindow": 5_000_000})
+        for mark in d.models[eid]["marks"]:
+            if d.ws.track_path(eid, f"{mark}.contribution.bw", genome).is_file():
+                tracks.append({"name": f"{eid} {mark} contribution", "type": "wig", "format": "bigwig",
+                               "url": f"{url}/{mark}.contribution.bw", "height": 40, "autoscale": True,
+                               "color": "#1a7f37", "altColor": "#b42318"})
+            if d.ws.track_path(eid, f"{mark}.feature.bw", genome).is_file():
+                tracks.append({"name": f"{eid} {mark} max signal", "type": "wig", "format": "bigwig",
+                               "url": f"{url}/{mark}.feature.bw", "height": 30, "autoscale": True,
+                               "color": "#3b6ea8"})
     return tracks
 
 

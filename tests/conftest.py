@@ -62,7 +62,7 @@ def live_server():
     servers = []
 
     def start(app):
-        server = create_server(app, host="127.0.0.1", port=0, threads=4, ident="test")
+        server = create_server(app, host="127.0.0.1", port=0, threads=8, ident="test")
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
         servers.append(server)

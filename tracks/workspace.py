@@ -143,41 +143,83 @@ class Workspace:
 
     # genes -------------------------------------------------------------
     @cached_property
-    def _gene_index(self) -> pd.DataFrame:
-        genes = self.genes().reset_index(names="row")
-        genes["symbol_upper"] = genes["symbol"].str.upper()
-        genes["id_upper"] = genes["gene_id"].str.upper()
-        return genes
+    def _gene_index(self) -> "_GeneIndex":
+        return _GeneIndex(self.genes())
 
     def find_gene(self, query: str) -> pd.DataFrame:
         """Rows of genes.tsv (plus ``row``) matching a symbol or Ensembl id, case-insensitive.
 
         Several rows can match (a symbol shared by genes, or the benchmark's
         repeated ids). An unknown gene raises :class:`UnknownGeneError`, whose
-        message suggests close symbols.
+        message suggests close symbols. A dictionary lookup: cheap enough for
+        every request of a server.
         """
-        q = str(query).strip().upper()
-        q = q.split(".")[0] if q.startswith("ENS") else q
-        g = self._gene_index
-        hits = g[(g["symbol_upper"] == q) | (g["id_upper"] == q)]
-        if hits.empty:
-            pool = [s for s in g["symbol"].unique() if s]
-            close = difflib.get_close_matches(str(query).strip(), pool, n=5, cutoff=0.6)
-            close = close or difflib.get_close_matches(q, [s.upper() for s in pool], n=5, cutoff=0.6)
+        return self._gene_index.frame(self.find_gene_rows(query))
+
+    def find_gene_rows(self, query: str) -> list[int]:
+        """The genes.tsv rows (0-based) of :meth:`find_gene`, without building a DataFrame."""
+        index = self._gene_index
+        rows = index.exact(query)
+        if not rows:
+            close = index.close_symbols(query)
             hint = f"did you mean {', '.join(close)}?" if close else "give an HGNC symbol or an Ensembl gene id"
             raise UnknownGeneError(query, f"unknown gene {query!r} in workspace {self.root}; {hint}", close)
-        return hits.drop(columns=["symbol_upper", "id_upper"])
+        return rows
 
     def suggest_genes(self, prefix: str, limit: int = 10) -> pd.DataFrame:
-        """Genes whose symbol or id starts with ``prefix`` (case-insensitive); exact matches first."""
+        """Genes whose symbol or id starts with ``prefix`` (case-insensitive); exact matches first, then shorter symbols."""
+        return self._gene_index.frame(self._gene_index.prefix(prefix, limit))
+
+
+class _GeneIndex:
+    """Exact (dict) and prefix (binary search over sorted keys) lookups of gene symbols and ids."""
+
+    def __init__(self, genes: pd.DataFrame):
+        self.genes = genes.reset_index(names="row")
+        self.by_key: dict[str, list[int]] = {}
+        for col in ("symbol", "gene_id"):
+            for row, key in enumerate(self.genes[col].str.upper()):
+                if key:
+                    rows = self.by_key.setdefault(key, [])
+                    if row not in rows:
+                        rows.append(row)
+        self.keys = sorted(self.by_key)
+        self.symbols = [s for s in self.genes["symbol"].unique() if s]
+
+    @staticmethod
+    def normalise(query) -> str:
+        q = str(query).strip().upper()
+        return q.split(".")[0] if q.startswith("ENS") else q
+
+    def exact(self, query) -> list[int]:
+        return sorted(self.by_key.get(self.normalise(query), []))
+
+    def prefix(self, prefix, limit: int) -> list[int]:
+        import bisect
+
         p = str(prefix).strip().upper()
-        g = self._gene_index
         if not p:
-            return g.iloc[:0].drop(columns=["symbol_upper", "id_upper"])
-        hit = g[g["symbol_upper"].str.startswith(p) | g["id_upper"].str.startswith(p)]
-        exact = (hit["symbol_upper"] == p) | (hit["id_upper"] == p)
-        hit = hit.assign(_exact=~exact, _len=hit["symbol_upper"].str.len()).sort_values(["_exact", "_len", "symbol"])
-        return hit.head(limit).drop(columns=["symbol_upper", "id_upper", "_exact", "_len"])
+            return []
+        lo = bisect.bisect_left(self.keys, p)
+        hi = bisect.bisect_left(self.keys, p + "\uffff")
+        keys = sorted(self.keys[lo:hi], key=lambda k: (k != p, len(k), k))
+        rows: list[int] = []
+        for key in keys:
+            rows.extend(r for r in self.by_key[key] if r not in rows)
+            if len(rows) >= limit:
+                break
+        return rows[:limit]
+
+    def close_symbols(self, query, n: int = 5) -> list[str]:
+        q = str(query).strip()
+        close = difflib.get_close_matches(q, self.symbols, n=n, cutoff=0.6)
+        if not close:
+            upper = {s.upper(): s for s in self.symbols}
+            close = [upper[c] for c in difflib.get_close_matches(q.upper(), list(upper), n=n, cutoff=0.6)]
+        return close
+
+    def frame(self, rows: list[int]) -> pd.DataFrame:
+        return self.genes.iloc[rows]
 
 
 class UnknownGeneError(ShallowChromeError):
