@@ -61,6 +61,12 @@ def test_gene_table_errors(tmp_path, write):
         read_genes(write(tmp_path / "g.tsv", "chrom\ttss\tgene_id\nchr1\t5\tA\nchr1\t5\tB\textra\n"))
 
 
+def test_missing_symbols_become_empty(tmp_path, write):
+    genes = read_genes(write(tmp_path / "g.tsv", "chrom\ttss\tgene_id\tsymbol\nchr1\t5\tA\tNA\nchr1\t6\tB\t.\n"
+                                                 "chr1\t7\tC\tALB\nchr1\t8\tD\t\n"))
+    assert genes.symbol.tolist() == ["", "", "ALB", ""]
+
+
 def test_identical_duplicate_genes_warn_and_are_kept(tmp_path, caplog, write):
     genes = read_genes(write(tmp_path / "g.tsv", "chrom\ttss\tgene_id\tsymbol\nchr1\t5\tA\tX\nchr1\t5\tA\tY\n"))
     assert genes.symbol.tolist() == ["X", "Y"]

@@ -10,7 +10,9 @@ Accepted inputs (gz or plain):
   1-based closed GFF coordinates to a 0-based position.
 - BED6 (``.bed``): name = gene id, TSS = chromStart on +, chromEnd - 1 on -.
 
-Ensembl ids lose their version suffix (``ENSG00000000003.14`` →
+Missing symbols (empty, or ``NA``/``N/A``/``.`` as R and BED tools write them;
+the REMC benchmark table has 996 ``NA``) become empty, so such genes are
+named by their gene id. Ensembl ids lose their version suffix (``ENSG00000000003.14`` →
 ``ENSG00000000003``) so they match expression tables keyed without versions.
 Returned columns: ``gene_id``, ``symbol``, ``chrom`` (UCSC names), ``tss``
 (int), ``strand`` (``+``, ``-`` or ``.``), in file order.
@@ -31,6 +33,7 @@ from .tables import check_unique_ids, first_bad_row, read_tsv
 from .textio import read_bytes
 
 GENE_COLUMNS = ["gene_id", "symbol", "chrom", "tss", "strand"]
+MISSING_SYMBOLS = ("NA", "N/A", "n/a", ".")
 _ENSEMBL_VERSION = re.compile(r"^(ENS[A-Z]*\d{6,})\.\d+$")
 
 
@@ -77,6 +80,7 @@ def _read_tsv_genes(path) -> pd.DataFrame:
     ids = strip_version(frame["gene_id"].str.strip())
     check_unique_ids(path, ids, "gene_id", same=pd.DataFrame({"chrom": frame["chrom"], "tss": tss}))
     symbol = frame["symbol"].fillna("") if "symbol" in frame else pd.Series("", index=frame.index)
+    symbol = symbol.where(~symbol.str.strip().isin(MISSING_SYMBOLS), "")
     strand = frame["strand"].fillna(".") if "strand" in frame else pd.Series(".", index=frame.index)
     row = first_bad_row(~strand.isin(["+", "-", "."]))
     if row is not None:
