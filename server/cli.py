@@ -117,6 +117,10 @@ def build(genes, expression, peaks, out, epigenomes, marks, window, n_splits, sp
 
 # Other commands live in their own modules and are registered here, one line each.
 # --- command registration ---
+from shallowchrome.server.fetch_cmd import fetch  # noqa: E402
+
+main.add_command(fetch)
+
 from shallowchrome.server.tracks_cmd import hub, tracks  # noqa: E402
 
 main.add_command(tracks)

@@ -14,8 +14,6 @@ from shallowchrome.server.cli import main
 IGV_JS = Path(__file__).resolve().parents[1] / "server" / "static" / "igv" / "igv.min.js"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FIXTURE = Path(__file__).parent / "data" / "fixture"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--no-first-run"]
 
 
 class RangeHandler(SimpleHTTPRequestHandler):
@@ -69,29 +67,26 @@ def served_hub(tmp_path):
     server.server_close()
 
 
-def test_igv_js_reads_the_session_fields_and_name_index(served_hub):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        try:
-            page = browser.new_page()
-            page.goto(f"{served_hub}/page.html")
-            page.add_script_tag(url="igv.min.js")
-            result = page.evaluate("""async () => {
-                const session = await (await fetch('igv_session.json')).json();
-                const b = await igv.createBrowser(document.getElementById('igv'), {loadDefaultGenomes: false, ...session});
-                const track = b.findTracks(t => t.type === 'annotation' && (t.name || '').endsWith('predicted'))[0];
-                const features = await track.featureSource.getFeatures({chr: 'chr1', start: 50000, end: 56000});
-                const byName = await track.featureSource.reader.search('MYOD1');
-                const byId = await track.featureSource.reader.search('ENSG00000900002');
-                await b.search('GENE7');
-                return {names: b.findTracks(t => t.type === 'wig').map(t => t.name),
-                        features: features.map(f => [f.name, f.start, f.end, f.cdStart, f.color, f.gene_id, f.top_mark]),
-                        byName: [byName.chr, byName.start, byName.gene_id], byId: byId.name, locus: b.currentLoci()};
-            }""")
-        finally:
-            browser.close()
+def test_igv_js_reads_the_session_fields_and_name_index(served_hub, chromium):
+    # one Playwright session per test run: the shared `chromium` fixture (conftest)
+    page = chromium.new_page()
+    try:
+        page.goto(f"{served_hub}/page.html")
+        page.add_script_tag(url="igv.min.js")
+        result = page.evaluate("""async () => {
+            const session = await (await fetch('igv_session.json')).json();
+            const b = await igv.createBrowser(document.getElementById('igv'), {loadDefaultGenomes: false, ...session});
+            const track = b.findTracks(t => t.type === 'annotation' && (t.name || '').endsWith('predicted'))[0];
+            const features = await track.featureSource.getFeatures({chr: 'chr1', start: 50000, end: 56000});
+            const byName = await track.featureSource.reader.search('MYOD1');
+            const byId = await track.featureSource.reader.search('ENSG00000900002');
+            await b.search('GENE7');
+            return {names: b.findTracks(t => t.type === 'wig').map(t => t.name),
+                    features: features.map(f => [f.name, f.start, f.end, f.cdStart, f.color, f.gene_id, f.top_mark]),
+                    byName: [byName.chr, byName.start, byName.gene_id], byId: byId.name, locus: b.currentLoci()};
+        }""")
+    finally:
+        page.close()
     genes = {line.split("\t")[3]: line.split("\t") for line in (FIXTURE / "genes.tsv").read_text().splitlines()[1:]}
     assert result["names"] == ["E901 H3K4me3 psi", "E901 H3K27me3 psi", "E901 H3K4me3 max", "E901 H3K27me3 max"]
     alb = next(f for f in result["features"] if f[0] == "ALB")
