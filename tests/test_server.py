@@ -133,9 +133,20 @@ def test_range_head_etag_cors(client):
     assert head.status_code == 200 and head.data == b"" and int(head.headers["Content-Length"]) == len(full.data)
     etag = full.headers["ETag"]
     assert client.get("/hub/blob.bin", headers={"If-None-Match": etag}).status_code == 304
+    r = client.get("/hub/blob.bin", headers={"Range": "bytes=10-19"})
     pre = client.options("/hub/blob.bin", headers={"Origin": "http://igv.example", "Access-Control-Request-Method": "GET",
                                                    "Access-Control-Request-Headers": "Range"})
     assert pre.status_code in (200, 204) and "Range" in pre.headers["Access-Control-Allow-Headers"]
+    assert r.headers["ETag"] == etag  # a range and the whole file share one ETag
+    # If-Range: the range only while the file is unchanged, the whole file otherwise
+    assert client.get("/hub/blob.bin", headers={"Range": "bytes=0-9", "If-Range": etag}).status_code == 206
+    stale = client.get("/hub/blob.bin", headers={"Range": "bytes=0-9", "If-Range": '"old"'})
+    assert stale.status_code == 200 and stale.data == full.data
+    assert client.get("/hub/blob.bin", headers={"Range": "bytes=0-9", "If-None-Match": etag}).status_code == 304
+    multi = client.get("/hub/blob.bin", headers={"Range": "bytes=0-1,5-6"})
+    assert multi.status_code == 200 and multi.data == full.data  # several ranges: ignored, whole file
+    suffix = client.get("/hub/blob.bin", headers={"Range": "bytes=-16"})
+    assert suffix.status_code == 206 and suffix.data == full.data[-16:]
     gz = client.get("/hub/blob.bin", headers={"Accept-Encoding": "gzip"})
     assert "Content-Encoding" not in gz.headers
 
