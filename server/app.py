@@ -2,7 +2,8 @@
 
 ``create_app(workspace)`` serves one built workspace: the track hub and its
 files (HTTP Range, ETag, CORS), a JSON API, and HTML pages with an igv.js
-browser. The app is read-only.
+browser, and per-gene report pages. The app never writes to the workspace
+except the report-page cache (WS/reports/cache/pages/).
 """
 from __future__ import annotations
 
@@ -27,10 +28,12 @@ def create_app(workspace, config: dict | None = None) -> Flask:
     from .api_bp import bp as api
     from .files_bp import bp as files
     from .pages_bp import bp as pages
+    from .reports_bp import bp as reports
 
     app.register_blueprint(files)
     app.register_blueprint(api)
     app.register_blueprint(pages)
+    app.register_blueprint(reports)
     return app
 
 

@@ -11,6 +11,7 @@ import sys
 import click
 
 from shallowchrome.model.errors import InputError, ShallowChromeError
+from shallowchrome.server.options import comma_list
 
 log = logging.getLogger("shallowchrome")
 
@@ -36,14 +37,6 @@ def _setup_logging(verbosity: int) -> None:
     root.setLevel(level)
     root.propagate = False
 
-
-def _csv(value):
-    if value is None:
-        return None
-    items = [v.strip() for v in value.split(",") if v.strip()]
-    if not items:
-        raise click.BadParameter("give a comma-separated list, e.g. E066,E100")
-    return items
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -73,8 +66,8 @@ Examples:
 @click.option("--peaks", required=True, type=click.Path(),
               help="Manifest TSV (epigenome, mark, path[, format]) or a folder of EID-MARK.FORMAT[.gz] files.")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Workspace folder to write.")
-@click.option("--epigenomes", callback=lambda c, p, v: _csv(v), help="Comma-separated epigenome ids (default: all in --peaks).")
-@click.option("--marks", callback=lambda c, p, v: _csv(v), help="Comma-separated marks to use (default: all in --peaks).")
+@click.option("--epigenomes", callback=comma_list, help="Comma-separated epigenome ids (default: all in --peaks).")
+@click.option("--marks", callback=comma_list, help="Comma-separated marks to use (default: all in --peaks).")
 @click.option("--window", default=5000, show_default=True, type=click.IntRange(min=1),
               help="Half-width of the TSS window in bp.")
 @click.option("--splits", "n_splits", default=10, show_default=True, type=click.IntRange(min=1),
@@ -135,6 +128,10 @@ main.add_command(chromhmm)
 from shallowchrome.server.serve_cmd import serve  # noqa: E402
 
 main.add_command(serve)
+
+from shallowchrome.server.report_cmd import report  # noqa: E402
+
+main.add_command(report)
 
 
 if __name__ == "__main__":  # pragma: no cover
