@@ -3,16 +3,9 @@ from __future__ import annotations
 
 import click
 
+from shallowchrome.server.options import comma_list
 from shallowchrome.tracks.remc import CORE_MARKS, DEFAULT_BASE_URL
 
-
-def _csv(value):
-    if value is None:
-        return None
-    items = [v.strip() for v in value.split(",") if v.strip()]
-    if not items:
-        raise click.BadParameter("give a comma-separated list, e.g. E003,E116")
-    return items
 
 
 def _policy(retries: int):
@@ -44,11 +37,11 @@ and prints the `shallowchrome build` command to run on them. Run it again to
 resume: complete files are skipped, partial ones continued.
 Default base URL: {DEFAULT_BASE_URL}
 """)
-@click.option("--epigenomes", required=True, callback=lambda c, p, v: _csv(v),
+@click.option("--epigenomes", required=True, callback=comma_list,
               help="Comma-separated REMC epigenome ids (E001-E129 except E060, E064).")
-@click.option("--marks", callback=lambda c, p, v: _csv(v),
+@click.option("--marks", callback=comma_list,
               help=f"Comma-separated marks [default: the core marks {','.join(CORE_MARKS)}].")
-@click.option("--formats", default="narrowPeak", show_default=True, callback=lambda c, p, v: _csv(v),
+@click.option("--formats", default="narrowPeak", show_default=True, callback=comma_list,
               help="Comma-separated peak formats: narrowPeak, broadPeak, gappedPeak.")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder to write.")
 @click.option("--base-url", default=DEFAULT_BASE_URL, show_default=True,

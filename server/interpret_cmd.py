@@ -10,17 +10,10 @@ from pathlib import Path
 import click
 
 from shallowchrome.model.errors import InputError
+from shallowchrome.server.options import comma_list
 
 FORMATS = ("json", "tsv", "png", "svg")
 
-
-def _csv(value):
-    if value is None:
-        return None
-    items = [v.strip() for v in value.split(",") if v.strip()]
-    if not items:
-        raise click.BadParameter("give a comma-separated list, e.g. E066,E100")
-    return items
 
 
 def output_format(fmt: str | None, out: str | None, allowed=FORMATS, default: str = "json") -> str:
@@ -65,7 +58,7 @@ default to explain_GENE[_GENE...].png|svg in the current folder.
 """)
 @click.argument("workspace", type=click.Path(file_okay=False))
 @click.argument("genes", nargs=-1, required=True)
-@click.option("--epigenomes", callback=lambda c, p, v: _csv(v), help="Comma-separated epigenome ids (default: all).")
+@click.option("--epigenomes", callback=comma_list, help="Comma-separated epigenome ids (default: all).")
 @click.option("--split", type=click.IntRange(min=0),
               help="Explain with this split's model (the gene must be in its test part).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), help="Output format (default: from --out, else json).")
@@ -107,7 +100,7 @@ Examples:
   shallowchrome weights ws/ --out weights.svg
 """)
 @click.argument("workspace", type=click.Path(file_okay=False))
-@click.option("--epigenomes", callback=lambda c, p, v: _csv(v), help="Comma-separated epigenome ids (default: all).")
+@click.option("--epigenomes", callback=comma_list, help="Comma-separated epigenome ids (default: all).")
 @click.option("--out", type=click.Path(dir_okay=False),
               help="One file, .tsv, .png or .svg (default: all three under WORKSPACE/interpretation/).")
 def weights(workspace, epigenomes, out):
@@ -159,7 +152,7 @@ predictions.tsv.
               help="ChromHMM segmentation BED of an epigenome (repeatable).")
 @click.option("--segmentations", "manifest", type=click.Path(dir_okay=False),
               help="Segmentation manifest TSV (epigenome, path).")
-@click.option("--epigenomes", callback=lambda c, p, v: _csv(v), help="Comma-separated epigenome ids (default: all).")
+@click.option("--epigenomes", callback=comma_list, help="Comma-separated epigenome ids (default: all).")
 def chromhmm(workspace, emissions, groups, segmentation, manifest, epigenomes):
     """Rank ChromHMM states by the patterns they match.
 

@@ -11,6 +11,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from helpers import approx_equal, one_error_line
+
 from shallowchrome.server.cli import main
 from shallowchrome.tracks.workspace import Workspace
 
@@ -91,20 +93,6 @@ def _normalise(doc):
     return doc
 
 
-def _approx_equal(a, b, path="$"):
-    if isinstance(a, dict):
-        assert isinstance(b, dict) and list(a) == list(b), f"{path}: keys {list(a)} != {list(b)}"
-        for k in a:
-            _approx_equal(a[k], b[k], f"{path}.{k}")
-    elif isinstance(a, list):
-        assert isinstance(b, list) and len(a) == len(b), path
-        for i, (x, y) in enumerate(zip(a, b)):
-            _approx_equal(x, y, f"{path}[{i}]")
-    elif isinstance(a, float) or isinstance(b, float):
-        assert b == pytest.approx(a, rel=1e-6, abs=1e-9), path
-    else:
-        assert a == b, path
-
 
 def test_golden_model_json(built):
     out, _ = built
@@ -113,7 +101,7 @@ def test_golden_model_json(built):
     if os.environ.get("SHALLOWCHROME_UPDATE_GOLDEN"):  # regenerate deliberately, then review the diff
         golden_path.parent.mkdir(parents=True, exist_ok=True)
         golden_path.write_text(json.dumps(got, indent=2) + "\n")
-    _approx_equal(json.loads(golden_path.read_text()), got)
+    approx_equal(json.loads(golden_path.read_text()), got)
 
 
 def test_parallel_build_equals_serial_and_is_deterministic(built, tmp_path, fixture_dir):
@@ -145,11 +133,7 @@ def test_valley_threshold_option(tmp_path, fixture_dir):
 
 
 def _bad_run(tmp_path, argv):
-    result = CliRunner().invoke(main, argv)
-    assert result.exit_code == 2, result.output
-    lines = [l for l in result.output.splitlines() if l.startswith("shallowchrome: error:")]
-    assert len(lines) == 1 and "Traceback" not in result.output, result.output
-    return lines[0]
+    return one_error_line(CliRunner().invoke(main, argv))
 
 
 def test_bad_peak_file_is_one_line_exit_2_and_writes_nothing(tmp_path, copy_fixture):

@@ -10,23 +10,15 @@ from shallowchrome.model.chromhmm import (agreement, agreement_rate, common_mark
                                           group_ranks, match_states, null_state, rank_descending, state_number,
                                           state_ranks)
 from shallowchrome.model.errors import InputError, ModelError
+from helpers import PNG_MAGIC, invoke, one_error_line
+
 from shallowchrome.server.cli import main
 from shallowchrome.tracks.segmentation import (parse_segmentation_options, read_emissions, read_groups,
                                                read_segmentation, read_segmentation_manifest, states_at)
 from shallowchrome.tracks.workspace import Workspace
 
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
-def invoke(*argv):
-    return CliRunner().invoke(main, [str(a) for a in argv])
-
-
-def one_error_line(result) -> str:
-    assert result.exit_code == 2, result.output
-    lines = [l for l in result.output.splitlines() if l.startswith("shallowchrome: error:")]
-    assert len(lines) == 1 and "Traceback" not in result.output, result.output
-    return lines[0]
 
 
 @pytest.fixture(scope="module")

@@ -14,23 +14,15 @@ from shallowchrome.model.errors import ModelError
 from shallowchrome.model.estimator import ShallowChromeClassifier
 from shallowchrome.model.interpret import (SIGNIFICANCE, WaldFit, choose_split, fit_wald, leak_free_parts,
                                            regulative_pattern, same_fit, split_record)
+from helpers import PNG_MAGIC, approx_equal, invoke, one_error_line
+
 from shallowchrome.server.cli import main
 from shallowchrome.tracks.interpretation import explain, load_view, split_features, split_statistics
 from shallowchrome.tracks.workspace import Workspace
 
 GOLDEN = Path(__file__).parent / "data" / "golden" / "explain_fixture.json"
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
-def invoke(*argv):
-    return CliRunner().invoke(main, [str(a) for a in argv])
-
-
-def one_error_line(result) -> str:
-    assert result.exit_code == 2, result.output
-    lines = [l for l in result.output.splitlines() if l.startswith("shallowchrome: error:")]
-    assert len(lines) == 1 and "Traceback" not in result.output, result.output
-    return lines[0]
 
 
 @pytest.fixture(scope="module")
@@ -142,20 +134,6 @@ def test_split_features_follow_each_splits_configuration(fx_ws):
 
 
 # --- explain -----------------------------------------------------------------------------
-def _approx_equal(a, b, path="$"):
-    if isinstance(a, dict):
-        assert isinstance(b, dict) and list(a) == list(b), f"{path}: keys {list(a)} != {list(b)}"
-        for k in a:
-            _approx_equal(a[k], b[k], f"{path}.{k}")
-    elif isinstance(a, list):
-        assert isinstance(b, list) and len(a) == len(b), path
-        for i, (x, y) in enumerate(zip(a, b)):
-            _approx_equal(x, y, f"{path}[{i}]")
-    elif isinstance(a, float) or isinstance(b, float):
-        assert b == pytest.approx(a, rel=1e-6, abs=1e-9), path
-    else:
-        assert a == b, path
-
 
 def test_explain_json_golden(fx_ws):
     res = invoke("explain", fx_ws.root, "ALB", "gene100")
@@ -163,7 +141,7 @@ def test_explain_json_golden(fx_ws):
     got = json.loads(res.output)
     if os.environ.get("SHALLOWCHROME_UPDATE_GOLDEN"):  # regenerate deliberately, then review the diff
         GOLDEN.write_text(json.dumps(got, indent=2) + "\n")
-    _approx_equal(json.loads(GOLDEN.read_text()), got)
+    approx_equal(json.loads(GOLDEN.read_text()), got)
 
 
 def test_explain_says_which_split_and_part(fx_ws):

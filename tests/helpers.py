@@ -1,0 +1,38 @@
+"""Helpers shared by the test modules (importable because pytest's pythonpath includes tests/)."""
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from shallowchrome.server.cli import main
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def invoke(*argv):
+    """Run the ``shallowchrome`` command line in-process."""
+    return CliRunner().invoke(main, [str(a) for a in argv])
+
+
+def one_error_line(result) -> str:
+    """Assert the run failed as bad input should (exit 2, one error line, no traceback); return the line."""
+    assert result.exit_code == 2, result.output
+    lines = [l for l in result.output.splitlines() if l.startswith("shallowchrome: error:")]
+    assert len(lines) == 1 and "Traceback" not in result.output, result.output
+    return lines[0]
+
+
+def approx_equal(a, b, path="$"):
+    """Deep equality of JSON-like documents, floats to 1e-6 relative (golden-file comparisons)."""
+    if isinstance(a, dict):
+        assert isinstance(b, dict) and list(a) == list(b), f"{path}: keys {list(a)} != {list(b)}"
+        for k in a:
+            approx_equal(a[k], b[k], f"{path}.{k}")
+    elif isinstance(a, list):
+        assert isinstance(b, list) and len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b)):
+            approx_equal(x, y, f"{path}[{i}]")
+    elif isinstance(a, float) or isinstance(b, float):
+        assert b == pytest.approx(a, rel=1e-6, abs=1e-9), path
+    else:
+        assert a == b, path
