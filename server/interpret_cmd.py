@@ -171,6 +171,11 @@ def chromhmm(workspace, emissions, groups, segmentation, manifest, epigenomes):
         segs[eid] = path  # the command line wins over the manifest
     result = validate(ws, emissions, groups, segs, epigenomes)
     write_results(ws, result)
+    if segs:  # the TSS states are now in predictions.tsv: put them in the hub's prediction items too
+        from shallowchrome.tracks.tracks import refresh_tracks
+
+        if refresh_tracks(ws) is not None:
+            click.echo(f"hub refreshed with the ChromHMM states: {ws.hub_dir / 'hub.txt'}")
     for eid, info in result.summary["epigenomes"].items():
         ranks = ", ".join(f"{g} {'-' if r is None else r}" for g, r in info["group_ranks"].items())
         line = f"{eid}  group ranks: {ranks}  [{','.join(info['marks'])}; {info['test_genes']} test genes]"

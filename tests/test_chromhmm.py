@@ -1,4 +1,5 @@
 """ChromHMM validation: matching, ranks, grouping, segmentation lookup, the ``chromhmm`` command."""
+import json
 from pathlib import Path
 
 import numpy as np
@@ -276,3 +277,30 @@ def test_real_agreement_with_segmentations(real_result):
     assert pred.chromhmm_state.notna().all()
     alb = pred.set_index("symbol").loc["ALB"]
     assert alb.chromhmm_state in read_emissions().index
+
+
+def test_segmentation_states_reach_the_hub_and_missing_states_do_not_crash(tmp_path_factory, write):
+    fx = Path(__file__).parent / "data" / "fixture"
+    out = tmp_path_factory.mktemp("chromhmm_hub") / "ws"
+    res = invoke("build", "--genes", fx / "genes.tsv", "--expression", fx / "rpkm.tsv.gz", "--peaks", fx / "peaks",
+                 "--splits-file", fx / "splits.tsv.gz", "--splits", "3", "--out", out, "--epigenomes", "E901")
+    assert res.exit_code == 0, res.output
+    ws = Workspace.open(out)
+    # a segmentation that covers no gene's TSS: no state anywhere, agreement undefined (null), no crash
+    empty = write(tmp_path_factory.mktemp("seg") / "E901.bed", "chrX\t0\t200\t15_Quies\n")
+    res = invoke("chromhmm", out, "--segmentation", f"E901={empty}")
+    assert res.exit_code == 0, res.output
+    summary = json.loads(ws.interpretation_path("chromhmm.json").read_text())
+    assert summary["epigenomes"]["E901"]["agreement"] is None
+    assert summary["epigenomes"]["E901"]["tss_without_state"] == 120
+    # a real one: the states land in predictions.tsv and, refreshed, in the hub's bigBed autoSql
+    seg = fixture_segmentation(ws, tmp_path_factory.mktemp("seg2") / "E901.bed")
+    res = invoke("chromhmm", out, "--segmentation", f"E901={seg}")
+    assert res.exit_code == 0, res.output
+    assert "hub refreshed with the ChromHMM states" in res.output
+    import pyBigWig
+
+    bb = pyBigWig.open(str(ws.track_path("E901", "predictions.bb")))
+    sql = bb.SQL()
+    bb.close()
+    assert b"chromhmm_state" in (sql if isinstance(sql, bytes) else sql.encode())

@@ -29,6 +29,7 @@ import pandas as pd
 from shallowchrome.model.chromhmm import (agreement, agreement_rate, common_marks, default_grouping, group_order,
                                           group_ranks, match_states, null_state, state_number, state_ranks)
 from shallowchrome.model.errors import InputError, ModelError
+from shallowchrome.model.estimator import finite_or_none
 
 from .interpretation import check_epigenomes
 from .pattern_charts import ranks_chart
@@ -101,7 +102,7 @@ def validate(ws: Workspace, emissions_path=None, groups_path=None, segmentations
             seg_groups = segmentation_groups(tss[eid], grouping, path)
             table = agreement(matched_groups, seg_groups[test], order)
             agreement_tables.append(table.assign(epigenome=eid))
-            info.update(segmentation=str(Path(path).resolve()), agreement=agreement_rate(table),
+            info.update(segmentation=str(Path(path).resolve()), agreement=finite_or_none(agreement_rate(table)),
                         tss_without_state=int(pd.isna(tss[eid]).sum()))
         summary["epigenomes"][eid] = info
     if not state_tables:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import math
 import textwrap
+import threading
 
 import numpy as np
 import pandas as pd
@@ -30,6 +31,10 @@ def _figure(width: float, height: float):
     return Figure(figsize=(width, height), dpi=100)
 
 
+#: rc_context swaps matplotlib's global rcParams: renders from server threads take turns.
+_RENDER_LOCK = threading.Lock()
+
+
 def render(fig, fmt: str) -> bytes:
     """The figure as PNG or SVG bytes, deterministic."""
     import matplotlib
@@ -37,7 +42,7 @@ def render(fig, fmt: str) -> bytes:
     if fmt not in FORMATS:
         raise ValueError(f"unknown image format {fmt!r}")
     buf = io.BytesIO()
-    with matplotlib.rc_context({"svg.hashsalt": "shallowchrome", "svg.fonttype": "path"}):
+    with _RENDER_LOCK, matplotlib.rc_context({"svg.hashsalt": "shallowchrome", "svg.fonttype": "path"}):
         if fmt == "png":
             fig.savefig(buf, format="png", metadata={"Software": None})
         else:

@@ -130,7 +130,8 @@ def prediction_items(pred: pd.DataFrame, model: dict, window: int, chrom_sizes: 
     items["top_mark"] = top
     items["top_contrib"] = _fmt(top_value)
     if "chromhmm_state" in pred:
-        items["chromhmm_state"] = pred["chromhmm_state"].fillna("NA").astype(str).to_numpy(dtype=object)
+        state = pred["chromhmm_state"]  # float NaN throughout when no TSS has a state
+        items["chromhmm_state"] = state.astype(object).where(state.notna(), "NA").astype(str).to_numpy(dtype=object)
     frame = pd.DataFrame(items)
     frame["outcome_rgb"] = frame["outcome"].map(OUTCOME_RGB)
     order = bed_sort_order(chrom, start, end, np.arange(len(pred)))

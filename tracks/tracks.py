@@ -19,6 +19,7 @@ first, and the hub text is written last.
 """
 from __future__ import annotations
 
+import json
 import logging
 import re
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -235,3 +236,26 @@ def write_tracks(workspace, genome: str = "hg19", chrom_sizes=None, base_url: st
     write_hub_text(ws, plans, files, genome, sizes, window, len(genes), base_url, email, _locus(genes, window))
     log.info("%s: hub written (%d epigenomes, %d track files)", ws.hub_dir, len(plans), len(files))
     return TracksResult(ws.hub_dir, genome, eids, files, sum(len(p.items) for p in plans))
+
+
+def refresh_tracks(workspace, jobs: int = 1, progress: bool = False) -> TracksResult | None:
+    """Rewrite an existing hub with the settings it was written with (e.g. after ``chromhmm`` added states).
+
+    Returns None when the workspace has no hub yet.
+    """
+    ws = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
+    manifest = ws.hub_dir / MANIFEST
+    if not manifest.is_file():
+        return None
+    recorded = json.loads(manifest.read_text())
+    sizes = recorded.get("chrom_sizes") or ""
+    return write_tracks(ws, genome=recorded.get("genome", "hg19"),
+                        chrom_sizes=None if sizes.startswith("packaged") or not Path(sizes).is_file() else sizes,
+                        base_url=recorded.get("base_url"), email=_hub_email(ws.hub_dir / "hub.txt"),
+                        jobs=jobs, progress=progress)
+
+
+def _hub_email(hub_txt: Path) -> str:
+    """The contact address of an existing hub.txt (the default when there is none)."""
+    lines = hub_txt.read_text().splitlines() if hub_txt.is_file() else []
+    return next((line.split(None, 1)[1].strip() for line in lines if line.startswith("email ")), hub.DEFAULT_EMAIL)
