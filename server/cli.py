@@ -129,6 +129,10 @@ from shallowchrome.server.serve_cmd import serve  # noqa: E402
 
 main.add_command(serve)
 
+from shallowchrome.server.demo_cmd import demo  # noqa: E402
+
+main.add_command(demo)
+
 from shallowchrome.server.report_cmd import report  # noqa: E402
 
 main.add_command(report)
