@@ -1,5 +1,6 @@
 """ChromHMM validation: matching, ranks, grouping, segmentation lookup, the ``chromhmm`` command."""
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -234,27 +235,17 @@ def test_chromhmm_errors_are_one_line(fx_ws, tmp_path, write, case):
 
 # --- the shared real data ------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def _built():
-    return {}
-
-
-@pytest.fixture
-def real_result(remc, tmp_path_factory, _built):
-    """Five REMC epigenomes built once per module, then `chromhmm` with their real segmentations."""
-    if "ws" not in _built:
-        out = tmp_path_factory.mktemp("remc") / "ws"
-        res = invoke("build", "--genes", remc / "genes.hg19.tsv", "--expression", remc / "rpkm.56epigenomes.tsv.gz",
-                     "--peaks", remc / "peaks", "--splits-file", remc / "splits.tsv.gz", "--epigenomes",
-                     "E065,E066,E079,E100,E104", "--marks", "H3K4me3,H3K27me3", "--jobs", "2", "--out", out)
-        assert res.exit_code == 0, res.output
-        manifest = out.parent / "segmentations.tsv"
-        manifest.write_text("epigenome\tpath\n" + "".join(
-            f"{e}\t{remc / 'chromhmm' / f'{e}_15_coreMarks_mnemonics.bed.gz'}\n"
-            for e in ("E065", "E066", "E079", "E100", "E104")))
-        res = invoke("chromhmm", out, "--segmentations", manifest)
-        assert res.exit_code == 0, res.output
-        _built["ws"] = Workspace.open(out)
-    return _built["ws"]
+def real_result(remc_ws, remc, tmp_path_factory):
+    """A copy of the five REMC epigenomes (conftest), then `chromhmm` with their real segmentations."""
+    out = tmp_path_factory.mktemp("remc_chromhmm") / "ws"
+    shutil.copytree(remc_ws.root, out)
+    manifest = out.parent / "segmentations.tsv"
+    manifest.write_text("epigenome\tpath\n" + "".join(
+        f"{e}\t{remc / 'chromhmm' / f'{e}_15_coreMarks_mnemonics.bed.gz'}\n"
+        for e in ("E065", "E066", "E079", "E100", "E104")))
+    res = invoke("chromhmm", out, "--segmentations", manifest)
+    assert res.exit_code == 0, res.output
+    return Workspace.open(out)
 
 
 def test_real_active_ranks_above_repressed(real_result):

@@ -213,22 +213,10 @@ def test_weights_command_writes_table_and_heatmaps(fx_ws):
 
 
 # --- the shared real data ------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def _built():
-    return {}
-
-
 @pytest.fixture
-def real_ws(remc, tmp_path_factory, _built):
-    """The five REMC epigenomes with H3K4me3 + H3K27me3 and the benchmark splits, built once per module."""
-    if "ws" not in _built:
-        out = tmp_path_factory.mktemp("remc") / "ws"
-        res = invoke("build", "--genes", remc / "genes.hg19.tsv", "--expression", remc / "rpkm.56epigenomes.tsv.gz",
-                     "--peaks", remc / "peaks", "--splits-file", remc / "splits.tsv.gz", "--epigenomes",
-                     "E065,E066,E079,E100,E104", "--marks", "H3K4me3,H3K27me3", "--jobs", "2", "--out", out)
-        assert res.exit_code == 0, res.output
-        _built["ws"] = Workspace.open(out)
-    return _built["ws"]
+def real_ws(remc_ws):
+    """The five REMC epigenomes with H3K4me3 + H3K27me3 and the benchmark splits (conftest, read-only)."""
+    return remc_ws
 
 
 def test_alb_liver_versus_muscle(real_ws):

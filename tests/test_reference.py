@@ -1,15 +1,11 @@
 """The reference figures of ../shared/README.md, reproduced on the real Roadmap data (skipped without it)."""
 import pytest
 
-from shallowchrome.tracks.build import BuildOptions, build_workspace
-
 REFERENCE = {"E065": 0.786, "E066": 0.834, "E079": 0.823, "E100": 0.868, "E104": 0.812}
 
 
-def test_reference_auroc_within_0005(remc, tmp_path):
-    ws = build_workspace(remc / "genes.hg19.tsv", remc / "rpkm.56epigenomes.tsv.gz", remc / "peaks",
-                         tmp_path / "ws", epigenomes=list(REFERENCE), splits_path=remc / "splits.tsv.gz",
-                         options=BuildOptions(n_splits=10, jobs=2), marks=["H3K4me3", "H3K27me3"])
+def test_reference_auroc_within_0005(remc_ws):
+    ws = remc_ws  # the five epigenomes, H3K4me3 + H3K27me3, benchmark splits 1-10 (conftest)
     ev = ws.evaluation().set_index("epigenome")
     for eid, ref in REFERENCE.items():
         assert ev.loc[eid, "n_splits"] == 10
