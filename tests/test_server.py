@@ -196,3 +196,16 @@ def test_gene_pattern_chart(client):
     assert client.get("/genes/NOPE/pattern.svg").status_code == 404
     assert client.get("/genes/ALB/pattern.gif").status_code == 404
     assert 'src="/genes/ENSG00000900000/pattern.svg"' in client.get("/genes/ALB").get_data(as_text=True)
+
+
+def test_workspace_given_by_a_relative_path(ws, monkeypatch):
+    """`shallowchrome serve ws` / `demo --out name` pass relative paths; files must still be found."""
+    monkeypatch.chdir(ws.parent)
+    app = create_app(ws.name)
+    client = app.test_client()
+    monkeypatch.chdir("/")  # the server's current directory must not matter afterwards
+    assert client.get("/files/evaluation.png").status_code == 200
+    assert client.get("/hub/hub.txt").status_code == 200
+    assert client.get("/genes/ALB").status_code == 200
+    report = client.get("/reports/ALB")
+    assert report.status_code == 200 and b"igv" in report.data

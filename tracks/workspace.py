@@ -55,7 +55,9 @@ class Workspace:
     root: Path
 
     def __post_init__(self):
-        self.root = Path(self.root)
+        # absolute, so that every consumer (e.g. Flask's send_file, which resolves relative paths against
+        # the application package) sees the folder the user named, whatever the current directory
+        self.root = Path(self.root).absolute()
 
     # paths -------------------------------------------------------------
     @property
