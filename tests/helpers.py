@@ -1,6 +1,8 @@
 """Helpers shared by the test modules (importable because pytest's pythonpath includes tests/)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 
@@ -36,3 +38,15 @@ def approx_equal(a, b, path="$"):
         assert b == pytest.approx(a, rel=1e-6, abs=1e-9), path
     else:
         assert a == b, path
+
+
+FIXTURE = Path(__file__).parent / "data" / "fixture"
+
+
+def build_fixture(out, *extra):
+    """``shallowchrome build`` on the fixture data set (3 epigenomes, the fixture's splits 1-3) into ``out``."""
+    res = invoke("build", "--genes", FIXTURE / "genes.tsv", "--expression", FIXTURE / "rpkm.tsv.gz",
+                 "--peaks", FIXTURE / "peaks", "--splits-file", FIXTURE / "splits.tsv.gz", "--splits", "3",
+                 "--out", out, *extra)
+    assert res.exit_code == 0, res.output
+    return out

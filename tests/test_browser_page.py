@@ -8,12 +8,10 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from click.testing import CliRunner
+
+from helpers import build_fixture
 
 from shallowchrome.server.app import create_app
-from shallowchrome.server.cli import main
-
-FIXTURE = Path(__file__).parent / "data" / "fixture"
 
 DRAWN = """() => {
   const b = window.igvBrowser;
@@ -39,11 +37,7 @@ DRAWN = """() => {
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory):
-    out = tmp_path_factory.mktemp("browser") / "ws"
-    res = CliRunner().invoke(main, ["build", "--genes", str(FIXTURE / "genes.tsv"), "--expression",
-                                    str(FIXTURE / "rpkm.tsv.gz"), "--peaks", str(FIXTURE / "peaks"),
-                                    "--splits-file", str(FIXTURE / "splits.tsv.gz"), "--splits", "3", "--out", str(out)])
-    assert res.exit_code == 0, res.output
+    out = build_fixture(tmp_path_factory.mktemp("browser") / "ws")
     assert (out / "hub" / "hg19" / "E901" / "predictions.bb").is_file()
     return out
 

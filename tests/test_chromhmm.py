@@ -12,7 +12,7 @@ from shallowchrome.model.chromhmm import (agreement, agreement_rate, common_mark
                                           group_ranks, match_states, null_state, rank_descending, state_number,
                                           state_ranks)
 from shallowchrome.model.errors import InputError, ModelError
-from helpers import PNG_MAGIC, invoke, one_error_line
+from helpers import PNG_MAGIC, build_fixture, invoke, one_error_line
 
 from shallowchrome.server.cli import main
 from shallowchrome.tracks.segmentation import (parse_segmentation_options, read_emissions, read_groups,
@@ -161,12 +161,7 @@ def test_segmentation_options_and_manifest(tmp_path, write):
 # --- the command on the fixture workspace --------------------------------------------------------
 @pytest.fixture(scope="module")
 def fx_ws(tmp_path_factory):
-    fx = Path(__file__).parent / "data" / "fixture"
-    out = tmp_path_factory.mktemp("chromhmm") / "ws"
-    res = invoke("build", "--genes", fx / "genes.tsv", "--expression", fx / "rpkm.tsv.gz", "--peaks", fx / "peaks",
-                 "--splits-file", fx / "splits.tsv.gz", "--splits", "3", "--out", out)
-    assert res.exit_code == 0, res.output
-    return Workspace.open(out)
+    return Workspace.open(build_fixture(tmp_path_factory.mktemp("chromhmm") / "ws"))
 
 
 def fixture_segmentation(ws: Workspace, path: Path) -> Path:
@@ -271,11 +266,7 @@ def test_real_agreement_with_segmentations(real_result):
 
 
 def test_segmentation_states_reach_the_hub_and_missing_states_do_not_crash(tmp_path_factory, write):
-    fx = Path(__file__).parent / "data" / "fixture"
-    out = tmp_path_factory.mktemp("chromhmm_hub") / "ws"
-    res = invoke("build", "--genes", fx / "genes.tsv", "--expression", fx / "rpkm.tsv.gz", "--peaks", fx / "peaks",
-                 "--splits-file", fx / "splits.tsv.gz", "--splits", "3", "--out", out, "--epigenomes", "E901")
-    assert res.exit_code == 0, res.output
+    out = build_fixture(tmp_path_factory.mktemp("chromhmm_hub") / "ws", "--epigenomes", "E901")
     ws = Workspace.open(out)
     # a segmentation that covers no gene's TSS: no state anywhere, agreement undefined (null), no crash
     empty = write(tmp_path_factory.mktemp("seg") / "E901.bed", "chrX\t0\t200\t15_Quies\n")

@@ -14,7 +14,7 @@ from shallowchrome.model.errors import ModelError
 from shallowchrome.model.estimator import ShallowChromeClassifier
 from shallowchrome.model.interpret import (SIGNIFICANCE, WaldFit, choose_split, fit_wald, leak_free_parts,
                                            regulative_pattern, same_fit, split_record)
-from helpers import PNG_MAGIC, approx_equal, invoke, one_error_line
+from helpers import PNG_MAGIC, approx_equal, build_fixture, invoke, one_error_line
 
 from shallowchrome.server.cli import main
 from shallowchrome.tracks.interpretation import explain, load_view, split_features, split_statistics
@@ -28,12 +28,7 @@ GOLDEN = Path(__file__).parent / "data" / "golden" / "explain_fixture.json"
 @pytest.fixture(scope="module")
 def fx_ws(tmp_path_factory):
     """The fixture workspace (E901, E902: H3K4me3 + H3K27me3 in three formats; E903: H3K4me3 + DNase)."""
-    fx = Path(__file__).parent / "data" / "fixture"
-    out = tmp_path_factory.mktemp("interp") / "ws"
-    res = invoke("build", "--genes", fx / "genes.tsv", "--expression", fx / "rpkm.tsv.gz", "--peaks", fx / "peaks",
-                 "--splits-file", fx / "splits.tsv.gz", "--splits", "3", "--out", out)
-    assert res.exit_code == 0, res.output
-    return Workspace.open(out)
+    return Workspace.open(build_fixture(tmp_path_factory.mktemp("interp") / "ws"))
 
 
 # --- choosing the explaining model -------------------------------------------------------

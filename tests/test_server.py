@@ -7,18 +7,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from helpers import build_fixture
+
 from shallowchrome.server.app import create_app
 from shallowchrome.server.cli import main
 
 
 @pytest.fixture(scope="module")
 def ws(tmp_path_factory):
-    fx = Path(__file__).parent / "data" / "fixture"
-    out = tmp_path_factory.mktemp("srv") / "ws"
-    res = CliRunner().invoke(main, ["build", "--genes", str(fx / "genes.tsv"), "--expression", str(fx / "rpkm.tsv.gz"),
-                                    "--peaks", str(fx / "peaks"), "--splits-file", str(fx / "splits.tsv.gz"),
-                                    "--splits", "3", "--out", str(out)])
-    assert res.exit_code == 0, res.output
+    out = build_fixture(tmp_path_factory.mktemp("srv") / "ws")
     # a hub file to serve even when the tracks step is not part of the build
     hub = out / "hub"
     hub.mkdir(exist_ok=True)
