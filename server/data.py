@@ -5,6 +5,7 @@ the report cache, owned by the reports module).
 """
 from __future__ import annotations
 
+import json
 import math
 from functools import lru_cache
 
@@ -29,6 +30,7 @@ class WorkspaceData:
     def __init__(self, root):
         self.ws = Workspace.open(root)
         self.info = self.ws.info
+        self.genome = self._genome()
         self.epigenomes = self.ws.epigenomes()
         self.models = {e: self.ws.model(e) for e in self.epigenomes}
         self.evaluation = self.ws.evaluation()
@@ -56,6 +58,13 @@ class WorkspaceData:
         if "chromhmm_state" in pred.columns:
             cols["chromhmm_state"] = [v if isinstance(v, str) else None for v in pred["chromhmm_state"]]
         return cols
+
+    def _genome(self) -> str:
+        """The assembly of the hub (``tracks --genome``, recorded in hub/tracks.json), else the build's."""
+        manifest = self.ws.hub_dir / "tracks.json"
+        if manifest.is_file():
+            return json.loads(manifest.read_text()).get("genome") or "hg19"
+        return self.info.get("genome", "hg19")
 
     def tissue(self, eid: str) -> str:
         return self.info["epigenomes"].get(eid, {}).get("tissue", "") or ""

@@ -25,7 +25,7 @@ def ucsc_url(hub: str, genome: str = "hg19") -> str:
 def _globals():
     d = data()
     hub_exists = (d.ws.root / "hub" / "hub.txt").is_file()
-    return {"hub_exists": hub_exists, "genome": d.info.get("genome", "hg19"), "n_genes": len(d.genes)}
+    return {"hub_exists": hub_exists, "genome": d.genome, "n_genes": len(d.genes)}
 
 
 @bp.get("/")
@@ -34,7 +34,7 @@ def home():
     d = data()
     hub = hub_url()
     return render_template("home.html", epigenomes=d.epigenome_summaries(), hub_url=hub,
-                           ucsc_url=ucsc_url(hub, d.info.get("genome", "hg19")),
+                           ucsc_url=ucsc_url(hub, d.genome),
                            has_chart=(d.ws.root / "evaluation.png").is_file(), info=d.info)
 
 
@@ -78,7 +78,7 @@ def gene(query):
 def igv_tracks() -> list[dict]:
     """igv.js track configs per epigenome: predictions, then per mark its contribution and feature bigWigs."""
     d = data()
-    genome = d.info.get("genome", "hg19")
+    genome = d.genome
     tracks = []
     for eid in d.epigenomes:
         label = f"{eid} {d.tissue(eid).replace('_', ' ')}".strip()
@@ -144,7 +144,7 @@ def browser():
         start = d.ws.suggest_genes("ALB", 1)
         row = int(start["row"].iloc[0]) if len(start) and start["symbol"].iloc[0] == "ALB" else 0
         resolved = d.locus(row, flank=int(d.info["parameters"]["window"]) * 3)
-    genome = d.info.get("genome", "hg19")
+    genome = d.genome
     return render_template("browser.html", locus=resolved, tracks=igv_tracks(), genome=genome,
                            chrom_sizes_url=url_for("files.chrom_sizes", genome=genome))
 

@@ -44,7 +44,7 @@ def _announce(host: str, port: int, app) -> None:
     shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     base = f"http://{shown}:{port}"
     hub = f"{base}/hub/hub.txt"
-    genome = app.extensions["shallowchrome"].info.get("genome", "hg19")
+    genome = app.extensions["shallowchrome"].genome
     click.echo(f"ShallowChrome serving {app.extensions['shallowchrome'].ws.root}")
     click.echo(f"  home:     {base}/")
     click.echo(f"  browser:  {base}/browser")

@@ -206,3 +206,20 @@ def test_workspace_given_by_a_relative_path(ws, monkeypatch):
     assert client.get("/genes/ALB").status_code == 200
     report = client.get("/reports/ALB")
     assert report.status_code == 200 and b"igv" in report.data
+
+
+def test_hub_on_another_assembly_is_what_the_pages_use(ws, tmp_path):
+    """`tracks --genome NAME --chrom-sizes FILE` puts the hub under hub/NAME: the pages and UCSC link follow it."""
+    import shutil
+
+    copy = tmp_path / "ws"
+    shutil.copytree(ws, copy, symlinks=True, ignore=shutil.ignore_patterns("link*"))
+    sizes = tmp_path / "toy.chrom.sizes"
+    sizes.write_text("chr1\t3000000\nchr2\t3000000\nchr3\t3000000\n")
+    res = CliRunner().invoke(main, ["tracks", str(copy), "--genome", "toy1", "--chrom-sizes", str(sizes)])
+    assert res.exit_code == 0, res.output
+    client = create_app(copy).test_client()
+    assert "db=toy1&amp;hubUrl=" in client.get("/").get_data(as_text=True)
+    html = client.get("/browser?locus=ALB").get_data(as_text=True)
+    assert "/hub/toy1/E901/predictions.bb" in html and "/genome/toy1.chrom.sizes" in html
+    assert client.get("/genome/toy1.chrom.sizes").data.startswith(b"chr1\t3000000")
