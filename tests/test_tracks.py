@@ -332,3 +332,23 @@ def test_packaged_hg19_sizes():
 def test_track_filenames():
     assert tracks_mod.track_filename("contribution", "H3K4me3") == "H3K4me3.contribution.bw"
     assert tracks_mod.track_filename("predictions") == "predictions.bb"
+
+
+def test_tracks_of_epigenomes_that_left_the_build_are_removed(tmp_path):
+    from helpers import build_fixture
+
+    from shallowchrome.tracks.tracks import write_tracks
+    from shallowchrome.tracks.workspace import Workspace
+
+    out = build_fixture(tmp_path / "ws")
+    ws = Workspace.open(out)
+    assert ws.track_path("E902", "predictions.bb").is_file()
+    keep = ws.track_dir("E902") / "notes.txt"  # a user's own file is never deleted
+    keep.write_text("mine")
+    build_fixture(out, "--epigenomes", "E901,E903")  # rebuild with fewer epigenomes; build rewrites the tracks
+    ws = Workspace.open(out)
+    assert ws.track_path("E901", "predictions.bb").is_file()
+    assert sorted(p.name for p in ws.track_dir("E902").iterdir()) == ["notes.txt"]
+    keep.unlink()
+    write_tracks(ws)  # nothing left to remove: no error
+    assert "E902" not in (ws.hub_genome_dir() / "trackDb.txt").read_text()

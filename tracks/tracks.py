@@ -233,7 +233,10 @@ def write_tracks(workspace, genome: str = "hg19", chrom_sizes=None, base_url: st
     files: list[TrackFile] = []
     for written in _write_all(ws, plans, sizes, territories, genome, jobs, progress):
         files += written
+    previous = _recorded_epigenomes(ws, genome)
     write_hub_text(ws, plans, files, genome, sizes, window, len(genes), base_url, email, _locus(genes, window))
+    for eid in sorted(previous - set(eids)):
+        _remove_track_folder(ws.track_dir(eid, genome))
     log.info("%s: hub written (%d epigenomes, %d track files)", ws.hub_dir, len(plans), len(files))
     return TracksResult(ws.hub_dir, genome, eids, files, sum(len(p.items) for p in plans))
 
@@ -259,3 +262,28 @@ def _hub_email(hub_txt: Path) -> str:
     """The contact address of an existing hub.txt (the default when there is none)."""
     lines = hub_txt.read_text().splitlines() if hub_txt.is_file() else []
     return next((line.split(None, 1)[1].strip() for line in lines if line.startswith("email ")), hub.DEFAULT_EMAIL)
+
+
+#: Names of the files ``tracks`` writes into an epigenome's folder (nothing else is ever deleted there).
+_TRACK_FILE = re.compile(r"^(predictions\.(bb|as|bed|bed\.gz|bed\.gz\.tbi)|outcome\.bb|.+\.(contribution|feature)\.bw)$")
+
+
+def _recorded_epigenomes(ws: Workspace, genome: str) -> set:
+    """Epigenomes of the hub written before, for the same genome (none when there is no hub)."""
+    manifest = ws.hub_dir / MANIFEST
+    if not manifest.is_file():
+        return set()
+    recorded = json.loads(manifest.read_text())
+    return set(recorded.get("epigenomes", [])) if recorded.get("genome") == genome else set()
+
+
+def _remove_track_folder(folder: Path) -> None:
+    """Delete the track files of an epigenome that left the build (then the folder, if nothing else is in it)."""
+    if not folder.is_dir():
+        return
+    for path in folder.iterdir():
+        if path.is_file() and _TRACK_FILE.match(path.name):
+            path.unlink()
+    if not any(folder.iterdir()):
+        folder.rmdir()
+    log.info("%s: removed the tracks of an epigenome no longer in the workspace", folder)
