@@ -48,6 +48,10 @@ def test_bed6_genes(tmp_path, write):
     assert genes.tss.tolist() == [100, 499] and genes.gene_id.tolist() == ["G1", "G2"]
     with pytest.raises(InputError, match="BED6"):
         read_genes(write(tmp_path / "g3.bed", "chr1\t100\t500\tG1\n"))
+    with pytest.raises(InputError, match=r"g4\.bed:3: empty chrom, name or strand field"):
+        read_genes(write(tmp_path / "g4.bed", "track name=genes\nchr1\t100\t500\tG1\t0\t+\nchr1\t100\t500\t\t0\t+\n"))
+    with pytest.raises(InputError, match=r"g5\.bed:2: start/end are not integers"):
+        read_genes(write(tmp_path / "g5.bed", "chr1\t100\t500\tG1\t0\t+\nchr1\tx\t500\tG2\t0\t+\n"))
 
 
 def test_gene_table_errors(tmp_path, write):

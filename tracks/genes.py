@@ -29,8 +29,9 @@ import pandas as pd
 from shallowchrome.model.errors import InputError
 
 from .chroms import normalise
+from .peaks import diagnose_lines
 from .tables import check_unique_ids, first_bad_row, read_tsv
-from .textio import read_bytes
+from .textio import data_lines, read_bytes, strip_header_lines
 
 GENE_COLUMNS = ["gene_id", "symbol", "chrom", "tss", "strand"]
 MISSING_SYMBOLS = ("NA", "N/A", "n/a", ".")
@@ -91,8 +92,6 @@ def _read_tsv_genes(path) -> pd.DataFrame:
 
 def _read_bed_genes(path) -> pd.DataFrame:
     raw = read_bytes(path)
-    from .textio import strip_header_lines
-
     body = strip_header_lines(raw)
     try:
         frame = pd.read_csv(io.BytesIO(body), sep="\t", header=None, dtype={0: str, 3: str, 5: str},
@@ -102,12 +101,14 @@ def _read_bed_genes(path) -> pd.DataFrame:
     if frame.shape[1] < 6:
         raise InputError(path, f"gene BED has {frame.shape[1]} columns; BED6 (name = gene id, strand) is needed",
                          line=1, fix="add name, score and strand columns")
-    bad = not (pd.api.types.is_integer_dtype(frame[1]) and pd.api.types.is_integer_dtype(frame[2]))
-    if bad or frame[[0, 1, 2, 3, 5]].isna().to_numpy().any():
-        from .peaks import _diagnose
-
-        _diagnose(Path(path), raw, "bed")
-        raise InputError(path, "gene BED has empty name or strand fields", fix="fill in columns 4 and 6")
+    if not (pd.api.types.is_integer_dtype(frame[1]) and pd.api.types.is_integer_dtype(frame[2])) \
+            or frame[[1, 2]].isna().to_numpy().any():
+        diagnose_lines(Path(path), raw, "bed")  # names the bad line and raises
+    row = first_bad_row(frame[[0, 3, 5]].isna().any(axis=1).to_numpy())
+    if row is not None:
+        line = next(number for k, (number, _) in enumerate(data_lines(raw)) if k == row)
+        raise InputError(path, "empty chrom, name or strand field", line=line,
+                         fix="BED6 gene records need chrom, name (the gene id) and strand (+, - or .)")
     strand = frame[5]
     tss = np.where(strand == "-", frame[2] - 1, frame[1]).astype(np.int64)
     ids = strip_version(frame[3])

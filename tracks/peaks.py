@@ -93,31 +93,31 @@ def _read_text_peaks(path: Path, fmt: str) -> pd.DataFrame:
             keep_default_na=False, na_values=[""], engine="c", comment=None, skip_blank_lines=True,
         )
     except (ValueError, pd.errors.ParserError, IndexError):
-        _diagnose(path, raw, fmt)
+        diagnose_lines(path, raw, fmt)
         raise  # _diagnose always raises; this is unreachable
     # Ragged lines (truncated or with extra columns) show up as a tab count that
     # is not rows × (columns - 1); counting tabs is a single C-level pass.
     first_line = body[: body.find(b"\n")] if b"\n" in body else body
     width = ncols if ncols is not None else first_line.rstrip(b"\r").count(b"\t") + 1
     if body.count(b"\t") != len(frame) * (width - 1):
-        _diagnose(path, raw, fmt)
+        diagnose_lines(path, raw, fmt)
     ok = True
     for col in (1, 2):
         ok &= pd.api.types.is_integer_dtype(frame[col])
     if has_signal:
         ok &= pd.api.types.is_float_dtype(frame[sig_col]) or pd.api.types.is_integer_dtype(frame[sig_col])
     if not ok or frame.isna().to_numpy().any():
-        _diagnose(path, raw, fmt)
+        diagnose_lines(path, raw, fmt)
     start = frame[1].to_numpy(np.int64)
     end = frame[2].to_numpy(np.int64)
     signal = frame[sig_col].to_numpy(np.float64) if has_signal else np.ones(len(frame))
     bad = (start < 0) | (end < start) | ~np.isfinite(signal)
     if bad.any():
-        _diagnose(path, raw, fmt)
+        diagnose_lines(path, raw, fmt)
     return pd.DataFrame({"chrom": normalise(frame[0].to_numpy()), "start": start, "end": end, "signal": signal})
 
 
-def _diagnose(path: Path, raw: bytes, fmt: str):
+def diagnose_lines(path: Path, raw: bytes, fmt: str):
     """Scan the lines of a file that failed the fast path and raise for the first bad one."""
     ncols = FORMAT_COLUMNS[fmt]
     sig_col = SIGNAL_COLUMN.get(fmt)
