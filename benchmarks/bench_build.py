@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from shallowchrome.tracks.build import BuildOptions, build_workspace
+from shallowchrome.tracks.workspace.build import BuildOptions, build_workspace
 
 REPO = Path(__file__).resolve().parent.parent
 EPIGENOMES = ["E065", "E066", "E079", "E100", "E104"]

@@ -34,8 +34,8 @@ from pathlib import Path
 import numpy as np
 
 from shallowchrome.model.features import max_signal_in_windows
-from shallowchrome.tracks.genes import read_genes
-from shallowchrome.tracks.peaks import read_peaks
+from shallowchrome.tracks.io.genes import read_genes
+from shallowchrome.tracks.io.peaks import read_peaks
 
 WINDOW = 5000
 REPO = Path(__file__).resolve().parent.parent

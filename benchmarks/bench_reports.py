@@ -28,15 +28,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from shallowchrome.tracks.build import BuildOptions, build_workspace
-from shallowchrome.tracks.chromhmm_validation import validate, write_results
-from shallowchrome.tracks.interpretation import explain
-from shallowchrome.tracks.pattern_charts import patterns_chart
-from shallowchrome.tracks.report_context import ReportContext, ReportOptions
-from shallowchrome.tracks.report_page import gene_page
-from shallowchrome.tracks.reports import resolve_genes, write_reports
-from shallowchrome.tracks.tracks import write_tracks
-from shallowchrome.tracks.workspace import Workspace
+from shallowchrome.tracks.workspace.build import BuildOptions, build_workspace
+from shallowchrome.tracks.analysis.chromhmm import validate, write_results
+from shallowchrome.tracks.analysis.explain import explain
+from shallowchrome.tracks.analysis.pattern_charts import patterns_chart
+from shallowchrome.tracks.reports.context import ReportContext, ReportOptions
+from shallowchrome.tracks.reports.page import gene_page
+from shallowchrome.tracks.reports.write import resolve_genes, write_reports
+from shallowchrome.tracks.hub.write import write_tracks
+from shallowchrome.tracks.workspace.layout import Workspace
 
 REPO = Path(__file__).resolve().parent.parent
 EPIGENOMES = ["E065", "E066", "E079", "E100", "E104"]

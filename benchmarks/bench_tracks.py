@@ -25,12 +25,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from shallowchrome.tracks import tracks as tracks_mod
-from shallowchrome.tracks.build import BuildOptions, build_workspace
-from shallowchrome.tracks.chromsizes import load_chrom_sizes
-from shallowchrome.tracks.prediction_items import rest_strings
-from shallowchrome.tracks.territories import nearest_tss_territories
-from shallowchrome.tracks.workspace import Workspace
+from shallowchrome.tracks.hub import write as tracks_mod
+from shallowchrome.tracks.workspace.build import BuildOptions, build_workspace
+from shallowchrome.tracks.io.chromsizes import load_chrom_sizes
+from shallowchrome.tracks.hub.items import rest_strings
+from shallowchrome.tracks.hub.territories import nearest_tss_territories
+from shallowchrome.tracks.workspace.layout import Workspace
 
 REPO = Path(__file__).resolve().parent.parent
 EPIGENOMES = ["E065", "E066", "E079", "E100", "E104"]

@@ -33,7 +33,7 @@ REMC_EPIGENOMES = ["E065", "E066", "E079", "E100", "E104"]
 def remc_ws(remc, tmp_path_factory):
     """The five shared REMC epigenomes with H3K4me3 + H3K27me3 and the benchmark splits, built once per
     test session without tracks. Read-only: tests that write into a workspace copy it first."""
-    from shallowchrome.tracks.build import BuildOptions, build_workspace
+    from shallowchrome.tracks.workspace.build import BuildOptions, build_workspace
 
     return build_workspace(REMC / "genes.hg19.tsv", REMC / "rpkm.56epigenomes.tsv.gz", REMC / "peaks",
                            tmp_path_factory.mktemp("remc") / "ws", epigenomes=REMC_EPIGENOMES,

@@ -11,7 +11,7 @@ import pytest
 
 from helpers import build_fixture
 
-from shallowchrome.server.app import create_app
+from shallowchrome.server.web.app import create_app
 
 DRAWN = """() => {
   const b = window.igvBrowser;

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from helpers import approx_equal, one_error_line
 
 from shallowchrome.server.cli import main
-from shallowchrome.tracks.workspace import Workspace
+from shallowchrome.tracks.workspace.layout import Workspace
 
 GOLDEN = Path(__file__).parent / "data" / "golden"
 

@@ -15,9 +15,9 @@ from shallowchrome.model.errors import InputError, ModelError
 from helpers import PNG_MAGIC, build_fixture, invoke, one_error_line
 
 from shallowchrome.server.cli import main
-from shallowchrome.tracks.segmentation import (parse_segmentation_options, read_emissions, read_groups,
+from shallowchrome.tracks.io.segmentation import (parse_segmentation_options, read_emissions, read_groups,
                                                read_segmentation, read_segmentation_manifest, states_at)
-from shallowchrome.tracks.workspace import Workspace
+from shallowchrome.tracks.workspace.layout import Workspace
 
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from helpers import invoke
 
-from shallowchrome.server.app import create_app
-from shallowchrome.tracks.hubcheck import check_hub
-from shallowchrome.tracks.workspace import Workspace
+from shallowchrome.server.web.app import create_app
+from shallowchrome.tracks.hub.check import check_hub
+from shallowchrome.tracks.workspace.layout import Workspace
 
 README_IMAGES = Path(__file__).parent / "data" / "readme"
 # Frasca et al. / ../shared/README.md reference AUROCs (H3K4me3 + H3K27me3, benchmark splits 1-10)

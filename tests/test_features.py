@@ -73,8 +73,8 @@ def test_smallest_window_and_empty_inputs():
 @pytest.mark.skipif(shutil.which("bedtools") is None, reason="bedtools is not installed")
 def test_agrees_with_bedtools_map(tmp_path, fixture_dir):
     """Independent check: bedtools map -c 7 -o max on the same windows and peaks."""
-    from shallowchrome.tracks.genes import read_genes
-    from shallowchrome.tracks.peaks import read_peaks
+    from shallowchrome.tracks.io.genes import read_genes
+    from shallowchrome.tracks.io.peaks import read_peaks
 
     genes = read_genes(fixture_dir / "genes.tsv")
     peaks = read_peaks(fixture_dir / "peaks" / "E901-H3K4me3.narrowPeak.gz")

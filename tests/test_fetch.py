@@ -24,10 +24,10 @@ from click.testing import CliRunner
 
 from shallowchrome.model.errors import InputError
 from shallowchrome.server.cli import main
-from shallowchrome.tracks import remc
-from shallowchrome.tracks.download import DownloadError, RetryPolicy, download, part_path, sidecar_path
-from shallowchrome.tracks.fetch import fetch_remc
-from shallowchrome.tracks.genes import read_genes
+from shallowchrome.tracks.fetch import remc
+from shallowchrome.tracks.fetch.download import DownloadError, RetryPolicy, download, part_path, sidecar_path
+from shallowchrome.tracks.fetch.inputs import fetch_remc
+from shallowchrome.tracks.io.genes import read_genes
 
 FIXTURE = Path(__file__).parent / "data" / "fixture"
 RENAME = {"E901": "E003", "E902": "E116", "E903": "E123"}

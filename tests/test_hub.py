@@ -6,9 +6,9 @@ import pytest
 from click.testing import CliRunner
 
 from shallowchrome.server.cli import main
-from shallowchrome.tracks import hub
-from shallowchrome.tracks.hubcheck import check_hub, parse_stanzas
-from shallowchrome.tracks.tracks import write_tracks
+from shallowchrome.tracks.hub import trackdb as hub
+from shallowchrome.tracks.hub.check import check_hub, parse_stanzas
+from shallowchrome.tracks.hub.write import write_tracks
 
 FIXTURE = Path(__file__).parent / "data" / "fixture"
 

@@ -17,8 +17,8 @@ from shallowchrome.model.interpret import (SIGNIFICANCE, WaldFit, choose_split, 
 from helpers import PNG_MAGIC, approx_equal, build_fixture, invoke, one_error_line
 
 from shallowchrome.server.cli import main
-from shallowchrome.tracks.interpretation import explain, load_view, split_features, split_statistics
-from shallowchrome.tracks.workspace import Workspace
+from shallowchrome.tracks.analysis.explain import explain, load_view, split_features, split_statistics
+from shallowchrome.tracks.workspace.layout import Workspace
 
 GOLDEN = Path(__file__).parent / "data" / "golden" / "explain_fixture.json"
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from shallowchrome.model.errors import InputError
-from shallowchrome.tracks.peaks import infer_format, read_peaks
+from shallowchrome.tracks.io.peaks import infer_format, read_peaks
 
 NARROW = "chr1\t100\t200\tp1\t500\t.\t7.5\t3.1\t2.0\t50\n1\t300\t450\tp2\t500\t.\t2.25\t3.1\t2.0\t50\n"
 

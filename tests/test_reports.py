@@ -13,13 +13,13 @@ import pytest
 from click.testing import CliRunner
 
 from shallowchrome.model.errors import InputError
-from shallowchrome.server.app import create_app
+from shallowchrome.server.web.app import create_app
 from shallowchrome.server.cli import main
-from shallowchrome.tracks.report_context import ReportContext, ReportOptions
-from shallowchrome.tracks.report_igv import IGV_REPORT_DEFAULTS, SequenceLessReader, sequence_less
-from shallowchrome.tracks.report_regions import ensure_copy, fetch_lines, peak_bed_text
-from shallowchrome.tracks.reports import write_reports
-from shallowchrome.tracks.workspace import UnknownGeneError, Workspace
+from shallowchrome.tracks.reports.context import ReportContext, ReportOptions
+from shallowchrome.tracks.reports.igv import IGV_REPORT_DEFAULTS, SequenceLessReader, sequence_less
+from shallowchrome.tracks.reports.regions import ensure_copy, fetch_lines, peak_bed_text
+from shallowchrome.tracks.reports.write import write_reports
+from shallowchrome.tracks.workspace.layout import UnknownGeneError, Workspace
 
 FIXTURE = Path(__file__).parent / "data" / "fixture"
 EIDS = ["E901", "E902", "E903"]

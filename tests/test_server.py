@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from helpers import build_fixture
 
-from shallowchrome.server.app import create_app
+from shallowchrome.server.web.app import create_app
 from shallowchrome.server.cli import main
 
 

@@ -4,10 +4,10 @@ import pandas as pd
 import pytest
 
 from shallowchrome.model.errors import InputError
-from shallowchrome.tracks.expression import epigenome_rpkm, read_expression
-from shallowchrome.tracks.genes import read_genes
-from shallowchrome.tracks.manifest import read_peaks_manifest
-from shallowchrome.tracks.splits import read_splits, splits_frame
+from shallowchrome.tracks.io.expression import epigenome_rpkm, read_expression
+from shallowchrome.tracks.io.genes import read_genes
+from shallowchrome.tracks.io.manifest import read_peaks_manifest
+from shallowchrome.tracks.io.splits import read_splits, splits_frame
 
 GTF = """##description: test
 chr1\tHAVANA\tgene\t11869\t14409\t.\t+\t.\tgene_id "ENSG00000223972.5"; gene_type "transcribed_unprocessed_pseudogene"; gene_name "DDX11L1";

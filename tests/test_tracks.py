@@ -15,12 +15,12 @@ from click.testing import CliRunner
 
 from shallowchrome.model.errors import InputError
 from shallowchrome.server.cli import main
-from shallowchrome.tracks import bbifile
-from shallowchrome.tracks import tracks as tracks_mod
-from shallowchrome.tracks.chromsizes import load_chrom_sizes
-from shallowchrome.tracks.territories import nearest_tss_territories
-from shallowchrome.tracks.tracks import write_tracks
-from shallowchrome.tracks.workspace import Workspace
+from shallowchrome.tracks.hub import bbifile
+from shallowchrome.tracks.hub import write as tracks_mod
+from shallowchrome.tracks.io.chromsizes import load_chrom_sizes
+from shallowchrome.tracks.hub.territories import nearest_tss_territories
+from shallowchrome.tracks.hub.write import write_tracks
+from shallowchrome.tracks.workspace.layout import Workspace
 
 GOLDEN = Path(__file__).parent / "data" / "golden"
 FIXTURE = Path(__file__).parent / "data" / "fixture"
@@ -337,8 +337,8 @@ def test_track_filenames():
 def test_tracks_of_epigenomes_that_left_the_build_are_removed(tmp_path):
     from helpers import build_fixture
 
-    from shallowchrome.tracks.tracks import write_tracks
-    from shallowchrome.tracks.workspace import Workspace
+    from shallowchrome.tracks.hub.write import write_tracks
+    from shallowchrome.tracks.workspace.layout import Workspace
 
     out = build_fixture(tmp_path / "ws")
     ws = Workspace.open(out)

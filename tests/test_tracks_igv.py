@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from shallowchrome.server.cli import main
 
-IGV_JS = Path(__file__).resolve().parents[1] / "server" / "static" / "igv" / "igv.min.js"
+IGV_JS = Path(__file__).resolve().parents[1] / "templates" / "static" / "igv" / "igv.min.js"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FIXTURE = Path(__file__).parent / "data" / "fixture"
 

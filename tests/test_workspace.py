@@ -4,7 +4,7 @@ from click.testing import CliRunner
 
 from shallowchrome.model.errors import InputError
 from shallowchrome.server.cli import main
-from shallowchrome.tracks.workspace import UnknownGeneError, Workspace
+from shallowchrome.tracks.workspace.layout import UnknownGeneError, Workspace
 
 
 @pytest.fixture(scope="module")

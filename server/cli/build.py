@@ -1,0 +1,65 @@
+"""``shallowchrome build``: fit and evaluate one model per epigenome, write a workspace (and its tracks)."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from shallowchrome.model.errors import InputError
+from shallowchrome.server.cli.options import comma_list
+
+
+@click.command(epilog="""\b
+Examples:
+  shallowchrome build --genes genes.tsv --expression rpkm.tsv.gz \\
+      --peaks peaks/ --out ws/
+  shallowchrome build --genes genes.tsv --expression rpkm.tsv.gz \\
+      --peaks manifest.tsv --epigenomes E066,E100 --splits-file splits.tsv.gz --out ws/ --jobs 2
+""")
+@click.option("--genes", "genes", required=True, type=click.Path(dir_okay=False),
+              help="Gene table: TSV (chrom, tss, gene_id[, symbol, strand]), GTF, GFF3 or BED6.")
+@click.option("--expression", required=True, type=click.Path(dir_okay=False),
+              help="RPKM table: gene_id + one column per epigenome (TSV, gz or plain).")
+@click.option("--peaks", required=True, type=click.Path(),
+              help="Manifest TSV (epigenome, mark, path[, format]) or a folder of EID-MARK.FORMAT[.gz] files.")
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Workspace folder to write.")
+@click.option("--epigenomes", callback=comma_list, help="Comma-separated epigenome ids (default: all in --peaks).")
+@click.option("--marks", callback=comma_list, help="Comma-separated marks to use (default: all in --peaks).")
+@click.option("--window", default=5000, show_default=True, type=click.IntRange(min=1),
+              help="Half-width of the TSS window in bp.")
+@click.option("--splits", "n_splits", default=10, show_default=True, type=click.IntRange(min=1),
+              help="Number of evaluation splits.")
+@click.option("--splits-file", type=click.Path(dir_okay=False),
+              help="Splits TSV (split, part, row|gene_id); split 0 interprets, the others evaluate.")
+@click.option("--threshold", type=click.Choice(["median", "valley"]), default="median", show_default=True,
+              help="ON/OFF labelling: RPKM >= median, or the valley of the log-expression distribution.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the random splits.")
+@click.option("--jobs", default=1, show_default=True, type=click.IntRange(min=1), help="Epigenomes fitted in parallel.")
+@click.option("--no-tracks", is_flag=True, help="Skip writing the browser tracks and hub (`shallowchrome tracks`).")
+def build(genes, expression, peaks, out, epigenomes, marks, window, n_splits, splits_file, threshold, seed, jobs,
+          no_tracks):
+    """Fit and evaluate one model per epigenome; write a workspace."""
+    from shallowchrome.tracks.workspace.build import BuildOptions, build_workspace
+
+    opts = BuildOptions(window=window, threshold=threshold, n_splits=n_splits, seed=seed, jobs=jobs)
+    ws = build_workspace(genes, expression, peaks, out, epigenomes=epigenomes, splits_path=splits_file,
+                         options=opts, progress=sys.stderr.isatty(), marks=marks)
+    evaluation = ws.evaluation()
+    for row in evaluation.itertuples():
+        if row.status == "ok":
+            dc = "" if row.deepchrome_auroc != row.deepchrome_auroc else f"  (DeepChrome {row.deepchrome_auroc:.2f})"
+            click.echo(f"{row.epigenome}  AUROC {row.auroc_mean:.3f} ± {row.auroc_sd:.3f}  "
+                       f"AUPR {row.aupr_mean:.3f}  F1 {row.f1_mean:.3f}  [{row.marks}]{dc}")
+        else:
+            click.echo(f"{row.epigenome}  skipped: {row.reason}")
+    click.echo(f"workspace: {ws.root}")
+    if not no_tracks:
+        from shallowchrome.tracks.hub.write import write_tracks
+
+        try:
+            result = write_tracks(ws, jobs=jobs, progress=sys.stderr.isatty())
+        except InputError as exc:  # the workspace stands; say how to make the tracks
+            raise InputError(exc.source, f"the workspace is written but not its tracks: {exc.detail}",
+                             fix=f"{exc.fix or 'see above'} in `shallowchrome tracks {ws.root} ...` "
+                                 "(or build with --no-tracks)") from None
+        click.echo(f"hub: {result.hub_dir / 'hub.txt'}")

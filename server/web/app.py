@@ -1,0 +1,38 @@
+"""The Flask application factory.
+
+``create_app(workspace)`` serves one built workspace: the track hub and its
+files (HTTP Range, ETag, CORS), a JSON API, and HTML pages with an igv.js
+browser, and per-gene report pages. The app never writes to the workspace
+except the report-page cache (WS/reports/cache/pages/). Blueprints reach the
+workspace through :func:`shallowchrome.server.web.state.data`.
+"""
+from __future__ import annotations
+
+from flask import Flask
+
+from shallowchrome import templates
+from shallowchrome.server.web.api import bp as api
+from shallowchrome.server.web.files import bp as files
+from shallowchrome.server.web.pages import bp as pages
+from shallowchrome.server.web.reports import bp as reports
+from shallowchrome.server.web.state import EXTENSION, WorkspaceData
+
+
+class _App(Flask):
+    #: the same Jinja options as the hub and report pages (one configuration for every page)
+    jinja_options = {**Flask.jinja_options, **templates.OPTIONS}
+
+    def create_global_jinja_loader(self):
+        return templates.loader()
+
+
+def create_app(workspace, config: dict | None = None) -> Flask:
+    """Build the app for the workspace folder ``workspace``."""
+    app = _App(__name__, static_folder=templates.static_folder(), static_url_path="/static")
+    app.config.update(JSON_SORT_KEYS=False, SEND_FILE_MAX_AGE_DEFAULT=0)
+    app.config.update(config or {})
+    app.extensions[EXTENSION] = WorkspaceData(workspace)
+    app.json.sort_keys = False
+    for bp in (files, api, pages, reports):
+        app.register_blueprint(bp)
+    return app

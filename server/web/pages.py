@@ -1,0 +1,163 @@
+"""HTML pages: home, gene search, gene page, igv.js browser."""
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+
+from shallowchrome.model.errors import ShallowChromeError
+from shallowchrome.tracks.workspace.layout import UnknownGeneError
+
+from shallowchrome.server.web.state import data
+
+bp = Blueprint("pages", __name__)
+
+
+def hub_url() -> str:
+    return request.host_url + "hub/hub.txt"
+
+
+def ucsc_url(hub: str, genome: str = "hg19") -> str:
+    return f"https://genome.ucsc.edu/cgi-bin/hgTracks?db={genome}&hubUrl={quote(hub, safe=':/')}"
+
+
+@bp.app_context_processor
+def _globals():
+    d = data()
+    hub_exists = (d.ws.root / "hub" / "hub.txt").is_file()
+    return {"hub_exists": hub_exists, "genome": d.genome, "n_genes": len(d.genes)}
+
+
+@bp.get("/")
+def home():
+    """The epigenomes, their AUROC, links to the hub, the browser and the evaluation chart."""
+    d = data()
+    hub = hub_url()
+    return render_template("site/home.html", epigenomes=d.epigenome_summaries(), hub_url=hub,
+                           ucsc_url=ucsc_url(hub, d.genome),
+                           has_chart=(d.ws.root / "evaluation.png").is_file(), info=d.info)
+
+
+@bp.get("/search")
+def search():
+    """Gene search: one exact hit goes to the gene page; otherwise prefix matches and suggestions."""
+    d = data()
+    q = request.args.get("q", "").strip()
+    if not q:
+        return render_template("site/search.html", q=q, hits=[], suggestions=[])
+    try:
+        rows = d.ws.find_gene(q)
+        if len(rows) == 1:
+            return redirect(url_for("pages.gene", query=q))
+    except UnknownGeneError as exc:
+        rows, suggestions = None, exc.suggestions
+    else:
+        suggestions = []
+    hits = d.ws.suggest_genes(q, 50) if rows is None else rows
+    return render_template("site/search.html", q=q, hits=[d.gene_record(int(r)) for r in hits["row"]],
+                           suggestions=suggestions)
+
+
+@bp.get("/genes/<query>")
+def gene(query):
+    """Predictions of one gene across epigenomes, with contributions and p-values."""
+    d = data()
+    try:
+        rows = d.ws.find_gene(query)
+    except UnknownGeneError as exc:
+        return render_template("site/search.html", q=query, hits=[], suggestions=exc.suggestions,
+                               message=str(exc)), 404
+    payloads = [d.payload(int(r)) for r in rows["row"]]
+    for p in payloads:
+        for rec in p["epigenomes"]:
+            rec["top_mark"] = d.top_mark(rec)
+    marks = list(dict.fromkeys(m for p in payloads for rec in p["epigenomes"] for m in rec["features"]))
+    return render_template("site/gene.html", query=query, payloads=payloads, marks=marks)
+
+
+def igv_tracks() -> list[dict]:
+    """igv.js track configs per epigenome: predictions, then per mark its contribution and feature bigWigs."""
+    d = data()
+    genome = d.genome
+    tracks = []
+    for eid in d.epigenomes:
+        label = f"{eid} {d.tissue(eid).replace('_', ' ')}".strip()
+        url = f"/hub/{genome}/{eid}"
+        if d.ws.track_path(eid, "predictions.bb", genome).is_file():
+            tracks.append({"name": f"{label} predictions", "type": "annotation", "format": "bigbed",
+                           "url": f"{url}/predictions.bb", "displayMode": "EXPANDED", "visibilityWindow": 5_000_000})
+        for mark in d.models[eid]["marks"]:
+            if d.ws.track_path(eid, f"{mark}.contribution.bw", genome).is_file():
+                tracks.append({"name": f"{eid} {mark} contribution", "type": "wig", "format": "bigwig",
+                               "url": f"{url}/{mark}.contribution.bw", "height": 40, "autoscale": True,
+                               "color": "#1a7f37", "altColor": "#b42318"})
+            if d.ws.track_path(eid, f"{mark}.feature.bw", genome).is_file():
+                tracks.append({"name": f"{eid} {mark} max signal", "type": "wig", "format": "bigwig",
+                               "url": f"{url}/{mark}.feature.bw", "height": 30, "autoscale": True,
+                               "color": "#3b6ea8"})
+    return tracks
+
+
+@bp.get("/genes/<query>/pattern.<fmt>")
+def pattern_chart(query, fmt):
+    """The gene's regulative-pattern chart (the paper's Figure 3 layout), SVG or PNG."""
+    from shallowchrome.tracks.analysis.explain import explain
+    from shallowchrome.tracks.analysis.pattern_charts import patterns_chart
+
+    if fmt not in ("svg", "png"):
+        abort(404)
+    d = data()
+    try:
+        rows = d.ws.find_gene(query)
+    except UnknownGeneError:
+        abort(404)
+    key = (int(rows["row"].iloc[0]), fmt)
+    image = d.charts.get(key)
+    if image is None:
+        gene_id = rows["gene_id"].iloc[0]
+        try:
+            doc = explain(d.ws, [gene_id], cache=d.interpretation_cache)
+        except ShallowChromeError as exc:  # e.g. a gene in the training data of every split
+            return render_template("site/error.html", status=409, message=str(exc)), 409
+        doc["explanations"] = [e for e in doc["explanations"] if e["symbol"] == rows["symbol"].iloc[0]]
+        image = d.charts[key] = patterns_chart(doc, fmt)
+    mimetype = "image/svg+xml" if fmt == "svg" else "image/png"
+    return current_app.response_class(image, mimetype=mimetype)
+
+
+@bp.get("/browser")
+def browser():
+    """igv.js with the hub's prediction and contribution tracks; ``?locus=ALB`` or ``?locus=chr4:1-100``."""
+    d = data()
+    locus = request.args.get("locus", "").strip()
+    resolved = None
+    if locus and ":" not in locus:
+        try:
+            rows = d.ws.find_gene(locus)
+            resolved = d.locus(int(rows["row"].iloc[0]), flank=int(d.info["parameters"]["window"]) * 3)
+        except UnknownGeneError as exc:
+            return render_template("site/search.html", q=locus, hits=[], suggestions=exc.suggestions,
+                                   message=str(exc)), 404
+    elif locus:
+        resolved = locus
+    else:  # start at ALB, the README's case study, when the workspace has it
+        start = d.ws.suggest_genes("ALB", 1)
+        row = int(start["row"].iloc[0]) if len(start) and start["symbol"].iloc[0] == "ALB" else 0
+        resolved = d.locus(row, flank=int(d.info["parameters"]["window"]) * 3)
+    genome = d.genome
+    return render_template("site/browser.html", locus=resolved, tracks=igv_tracks(), genome=genome,
+                           chrom_sizes_url=url_for("files.chrom_sizes", genome=genome))
+
+
+@bp.get("/health")
+def health():
+    return {"status": "ok", "epigenomes": len(data().epigenomes)}
+
+
+@bp.app_errorhandler(404)
+def not_found(exc):
+    if request.path.startswith("/api/"):
+        return {"error": {"status": 404, "message": exc.description}}, 404
+    if request.path.startswith(("/hub/", "/files/", "/static/", "/genome/")):
+        return "not found\n", 404, {"Content-Type": "text/plain"}
+    return render_template("site/error.html", status=404, message=exc.description), 404

@@ -1,0 +1,145 @@
+"""The server's read model: a workspace loaded once into memory, and per-gene payloads.
+
+Everything here is read-only; the app never writes to the workspace (except
+the report cache, owned by the reports module).
+"""
+from __future__ import annotations
+
+import json
+import math
+from functools import lru_cache
+
+import pandas as pd
+
+from shallowchrome.tracks.workspace.layout import Workspace
+
+SIGNIFICANCE = 1e-4
+#: Key of the app's :class:`WorkspaceData` in ``app.extensions``.
+EXTENSION = "shallowchrome"
+
+
+def _num(value):
+    """JSON-friendly number: NaN/inf/NA → None, numpy scalars → Python."""
+    if value is None or value is pd.NA:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+class WorkspaceData:
+    """Models, predictions and features of every fitted epigenome, indexed by gene row."""
+
+    def __init__(self, root):
+        self.ws = Workspace.open(root)
+        self.info = self.ws.info
+        self.genome = self._genome()
+        self.epigenomes = self.ws.epigenomes()
+        self.models = {e: self.ws.model(e) for e in self.epigenomes}
+        self.evaluation = self.ws.evaluation()
+        self.genes = self.ws.genes()
+        self.gene_records = [{"gene_id": g.gene_id, "symbol": g.symbol, "chrom": g.chrom, "tss": int(g.tss),
+                              "strand": g.strand} for g in self.genes.itertuples()]
+        self.columns = {e: self._columns(e) for e in self.epigenomes}
+        self.payload = lru_cache(maxsize=8192)(self._payload)
+        self.interpretation_cache: dict = {}  # views and statsmodels fits for `explain`
+        self.charts: dict = {}  # (gene row, format) → regulative-pattern chart bytes
+
+    def _columns(self, eid: str) -> dict:
+        """Per-gene values of one epigenome as plain Python lists (fast per-row access for the API)."""
+        marks = self.models[eid]["marks"]
+        pred = self.ws.predictions(eid)
+        feats = self.ws.features(eid)
+        label = pred["label"]
+        cols = {
+            "logit": pred["logit"].tolist(), "probability": pred["probability"].tolist(),
+            "predicted": pred["predicted"].astype(int).tolist(), "rpkm": pred["rpkm"].tolist(),
+            "label": [None if pd.isna(v) else int(v) for v in label], "part": pred["part"].tolist(),
+            "features": {m: feats[m].tolist() for m in marks},
+            "contributions": {m: pred[f"contrib_{m}"].tolist() for m in marks},
+        }
+        if "chromhmm_state" in pred.columns:
+            cols["chromhmm_state"] = [v if isinstance(v, str) else None for v in pred["chromhmm_state"]]
+        return cols
+
+    def _genome(self) -> str:
+        """The assembly of the hub (``tracks --genome``, recorded in hub/tracks.json), else the build's."""
+        manifest = self.ws.hub_dir / "tracks.json"
+        if manifest.is_file():
+            return json.loads(manifest.read_text()).get("genome") or "hg19"
+        return self.info.get("genome", "hg19")
+
+    def tissue(self, eid: str) -> str:
+        return self.info["epigenomes"].get(eid, {}).get("tissue", "") or ""
+
+    def epigenome_summaries(self) -> list[dict]:
+        """One record per epigenome of the build (fitted or skipped), for the home page and the API."""
+        ev = self.evaluation.set_index("epigenome")
+        out = []
+        for eid, status in self.info["epigenomes"].items():
+            rec = {"id": eid, "tissue": status.get("tissue", "") or "", "status": status["status"]}
+            if status["status"] == "ok":
+                row = ev.loc[eid]
+                model = self.models[eid]
+                rec.update(marks=model["marks"], configuration=model["configuration"],
+                           auroc={"mean": _num(row.auroc_mean), "sd": _num(row.auroc_sd)},
+                           aupr={"mean": _num(row.aupr_mean), "sd": _num(row.aupr_sd)},
+                           f1={"mean": _num(row.f1_mean), "sd": _num(row.f1_sd)},
+                           deepchrome_auroc=_num(row.deepchrome_auroc), n_genes=int(row.n_genes),
+                           threshold=model["threshold"])
+            else:
+                rec["reason"] = status.get("reason", "")
+            out.append(rec)
+        return out
+
+    def gene_record(self, row: int) -> dict:
+        return dict(self.gene_records[row])
+
+    def locus(self, row: int, flank: int | None = None) -> str:
+        """``chrom:start-end`` (1-based, as browsers display) of the gene's TSS window."""
+        g = self.gene_records[row]
+        w = flank if flank is not None else int(self.info["parameters"]["window"])
+        return f"{g['chrom']}:{max(1, g['tss'] - w + 1)}-{g['tss'] + w}"
+
+    def _payload(self, row: int) -> dict:
+        """Per-epigenome features, contributions, logit, probability, p-values and label of one gene."""
+        per = []
+        for eid in self.epigenomes:
+            model = self.models[eid]
+            marks = model["marks"]
+            col = self.columns[eid]
+            pvals = model["p_values"]
+            label = col["label"][row]
+            rec = {
+                "epigenome": eid,
+                "tissue": self.tissue(eid),
+                "split": model["interpretation_split"],
+                "part": col["part"][row],
+                "features": {m: _num(col["features"][m][row]) for m in marks},
+                "weights": {m: _num(model["weights"][m]) for m in marks},
+                "contributions": {m: _num(col["contributions"][m][row]) for m in marks},
+                "bias": _num(model["bias"]),
+                "logit": _num(col["logit"][row]),
+                "probability": _num(col["probability"][row]),
+                "predicted": "ON" if col["predicted"][row] == 1 else "OFF",
+                "rpkm": _num(col["rpkm"][row]),
+                "label": None if label is None else ("ON" if label == 1 else "OFF"),
+                "p_values": {m: _num(pvals.get(m)) for m in ["bias", *marks]},
+                "significant": {m: (pvals.get(m) is not None and pvals[m] <= SIGNIFICANCE) for m in marks},
+            }
+            state = col.get("chromhmm_state")
+            if state and state[row]:
+                rec["chromhmm_state"] = state[row]
+            per.append(rec)
+        return {"gene": self.gene_record(row), "locus": self.locus(row), "epigenomes": per}
+
+    def top_mark(self, rec: dict) -> str | None:
+        """The mark with the largest absolute contribution in a payload record."""
+        contrib = {m: v for m, v in rec["contributions"].items() if v is not None}
+        return max(contrib, key=lambda m: abs(contrib[m])) if contrib else None
+
+
+def data(app=None) -> WorkspaceData:
+    """The workspace data of the current (or given) app (flaskr's ``get_db`` pattern)."""
+    from flask import current_app
+
+    return (app or current_app).extensions[EXTENSION]

@@ -1,0 +1,220 @@
+"""Regulative patterns read from a workspace: ``explain`` (per gene) and ``weights`` (per epigenome).
+
+The numbers come from the workspace alone: each split's model record from
+``model.json``, the features of that split's configuration from the
+``MARK.FORMAT`` columns of ``features.tsv``, the labels from
+``predictions.tsv`` and the parts from ``splits.tsv.gz``. P-values come from
+statsmodels ``Logit`` refitted on the split's training genes; its
+coefficients are checked against the stored ones, and when statsmodels
+cannot fit (a singular information matrix) or does not reproduce them the
+stored Wald statistics are used and the output says so.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from shallowchrome.model.errors import InputError, ModelError
+from shallowchrome.model.interpret import (SIGNIFICANCE, WaldFit, choose_split, fit_wald, is_significant,
+                                           leak_free_parts, model_splits, regulative_pattern, same_fit,
+                                           split_record, stored_wald)
+from shallowchrome.model.selection import PART_NAMES, TRAIN
+
+from shallowchrome.tracks.workspace.layout import Workspace
+
+log = logging.getLogger(__name__)
+
+#: Columns of the weights table (one row per epigenome × term).
+WEIGHTS_COLUMNS = ["epigenome", "tissue", "term", "weight", "standard_error", "z", "p_value", "significant", "source"]
+#: Columns of the long (one row per gene × epigenome × term) TSV of explanations.
+EXPLAIN_COLUMNS = ["gene_id", "symbol", "epigenome", "split", "part", "term", "format", "feature", "weight",
+                   "contribution", "normalised", "standard_error", "p_value", "significant", "role", "logit",
+                   "probability", "predicted", "measured", "rpkm"]
+
+
+@dataclass
+class EpigenomeView:
+    """One epigenome's model, features and labels, with the statsmodels fits made so far."""
+
+    eid: str
+    model: dict
+    features: pd.DataFrame
+    labels: pd.Series  # Int8, NA for genes without expression
+    rpkm: pd.Series
+    fits: dict = field(default_factory=dict)
+
+    @property
+    def marks(self) -> list[str]:
+        return list(self.model["marks"])
+
+    @property
+    def tissue(self) -> str:
+        return self.model.get("tissue", "") or ""
+
+
+def load_view(ws: Workspace, eid: str) -> EpigenomeView:
+    """Read what interpreting ``eid`` needs from the workspace."""
+    pred = ws.predictions(eid)
+    return EpigenomeView(eid=eid, model=ws.model(eid), features=ws.features(eid), labels=pred["label"],
+                         rpkm=pred["rpkm"])
+
+
+def check_epigenomes(ws: Workspace, requested) -> list[str]:
+    """The requested epigenomes (default: all modelled ones); an unknown one is an :class:`InputError`."""
+    available = ws.epigenomes()
+    if not requested:
+        return available
+    unknown = [e for e in requested if e not in available]
+    if unknown:
+        raise InputError(ws.root, f"no model for epigenome(s) {', '.join(unknown)} in this workspace "
+                         f"(has {', '.join(available)})", fix="pick --epigenomes among those")
+    return list(dict.fromkeys(requested))
+
+
+def split_features(view: EpigenomeView, record: dict) -> np.ndarray:
+    """(n_genes, n_marks) features of a split's configuration, from the ``MARK.FORMAT`` columns."""
+    formats = record.get("formats") or {}
+    columns = [f"{m}.{formats.get(m)}" for m in view.marks]
+    missing = [c for c in columns if c not in view.features.columns]
+    if missing:
+        raise ModelError(f"{view.eid}: features.tsv has no column {', '.join(missing)} for split "
+                         f"{record.get('split', view.model.get('interpretation_split'))}; fix: rebuild the workspace "
+                         f"with this version of shallowchrome build")
+    return view.features[columns].to_numpy(dtype=np.float64)
+
+
+def split_statistics(view: EpigenomeView, split: int, parts: np.ndarray) -> WaldFit:
+    """Wald statistics of a split's model: a statsmodels refit on its training genes, cached per split.
+
+    Falls back to the statistics stored in ``model.json`` (with a warning)
+    when statsmodels cannot fit or does not reproduce the stored weights.
+    """
+    if split in view.fits:
+        return view.fits[split]
+    record = split_record(view.model, split)
+    train = (parts == TRAIN) & view.labels.notna().to_numpy()
+    X = split_features(view, record)[train]
+    y = view.labels[train].astype(int).to_numpy()
+    try:
+        fit = fit_wald(X, y)
+        gap = same_fit(fit, record, view.marks)
+        if gap > 1e-5:
+            raise ModelError(f"the refit differs from model.json by {gap:.2g} (relative); the workspace's files "
+                             "disagree, rebuild it")
+    except ModelError as exc:
+        log.warning("%s split %d: %s; using the Wald statistics stored in model.json", view.eid, split, exc)
+        fit = stored_wald(record, view.marks)
+    view.fits[split] = fit
+    return fit
+
+
+def resolve_genes(ws: Workspace, queries) -> pd.DataFrame:
+    """Rows of genes.tsv (with ``row``) for symbols or Ensembl ids, in query order, each gene once.
+
+    An unknown query raises :class:`~shallowchrome.tracks.workspace.layout.UnknownGeneError` (close symbols suggested).
+    """
+    hits = [ws.find_gene(q) for q in dict.fromkeys(str(q).strip() for q in queries)]
+    genes = pd.concat(hits, ignore_index=True)
+    return genes.drop_duplicates("gene_id", keep="first").reset_index(drop=True)
+
+
+def explain(ws: Workspace, queries, epigenomes=None, split: int | None = None,
+            alpha: float = SIGNIFICANCE, cache: dict | None = None) -> dict:
+    """Explanations of genes × epigenomes: ``{"significance": alpha, "explanations": [...]}``.
+
+    Each explanation names the gene, the epigenome, the explaining split and
+    the gene's part in it (see :func:`~shallowchrome.model.interpret.choose_split`),
+    the measured RPKM and class, the logit, probability and predicted class,
+    the bias and one entry per mark (feature φ, weight w, contribution
+    ψ = φ·w, bar length normalised to the largest absolute value, standard
+    error, z, p-value, significance at ``alpha``, role) and where the
+    statistics come from.
+
+    ``cache`` (a dict the caller keeps, e.g. a long-running server) holds the
+    splits and the loaded epigenome views with their statsmodels fits, so
+    later calls skip the reading and refitting.
+    """
+    genes = resolve_genes(ws, queries)
+    eids = check_epigenomes(ws, epigenomes)
+    cache = {} if cache is None else cache
+    if "splits" not in cache:
+        cache["splits"] = ws.splits()
+    splits = cache["splits"]
+    views = {}
+    for eid in eids:
+        if ("view", eid) not in cache:
+            cache[("view", eid)] = load_view(ws, eid)
+        views[eid] = cache[("view", eid)]
+    out = []
+    for gene in genes.to_dict("records"):
+        for eid in eids:
+            out.append(explain_one(views[eid], gene, splits, split, alpha))
+    return {"significance": alpha, "explanations": out}
+
+
+def explain_one(view: EpigenomeView, gene: dict, splits: dict, requested: int | None, alpha: float) -> dict:
+    """The explanation of one gene (a genes.tsv record with ``row``) in one epigenome."""
+    row = int(gene["row"])
+    interp, evaluation = model_splits(view.model)
+    labelled = bool(pd.notna(view.labels.iloc[row]))
+    parts = {k: (PART_NAMES[int(splits[k][row])] if labelled and k in splits else "none") for k in [interp, *evaluation]}
+    name = gene["symbol"] or gene["gene_id"]
+    k, part = choose_split(parts, interp, evaluation, requested, subject=f"{name} in {view.eid}",
+                           leak_free=leak_free_parts(len(view.model.get("configurations_tried", [])) or 2))
+    record = split_record(view.model, k)
+    stats = split_statistics(view, k, splits[k])
+    phi = split_features(view, record)[row]
+    pattern = regulative_pattern(record, view.marks, phi, stats, alpha)
+    label = view.labels.iloc[row]
+    rpkm = view.rpkm.iloc[row]
+    return {
+        "gene_id": gene["gene_id"], "symbol": gene["symbol"], "chrom": gene["chrom"], "tss": int(gene["tss"]),
+        "strand": gene["strand"], "epigenome": view.eid, "tissue": view.tissue,
+        "split": k, "part": part, "interpretation_split": interp, "configuration": record.get("configuration"),
+        "rpkm": None if pd.isna(rpkm) else float(rpkm),
+        "measured": None if pd.isna(label) else ("ON" if int(label) == 1 else "OFF"),
+        "threshold_rpkm": (view.model.get("threshold") or {}).get("rpkm"),
+        "logit": pattern["logit"], "probability": pattern["probability"], "predicted": pattern["predicted"],
+        "bias": pattern["bias"], "marks": pattern["marks"],
+        "statistics": {"source": stats.source, "n_train": stats.n_train},
+    }
+
+
+def explanations_table(doc: dict) -> pd.DataFrame:
+    """The explanations as a long table: one row per gene × epigenome × term (each mark, then the bias)."""
+    rows = []
+    for e in doc["explanations"]:
+        common = {k: e[k] for k in ("gene_id", "symbol", "epigenome", "split", "part")}
+        tail = {k: e[k] for k in ("logit", "probability", "predicted", "measured", "rpkm")}
+        for m in e["marks"]:
+            rows.append({**common, "term": m["mark"], **{k: m[k] for k in EXPLAIN_COLUMNS if k in m}, **tail})
+        b = e["bias"]
+        rows.append({**common, "term": "bias", "contribution": b["value"],
+                     **{k: b[k] for k in ("normalised", "standard_error", "p_value", "significant", "role")}, **tail})
+    frame = pd.DataFrame(rows, columns=EXPLAIN_COLUMNS)
+    frame["significant"] = frame["significant"].map({True: "yes", False: "no"})
+    return frame
+
+
+def weights_table(ws: Workspace, epigenomes=None, alpha: float = SIGNIFICANCE) -> pd.DataFrame:
+    """The interpretation models side by side: one row per epigenome × term (marks, then the bias).
+
+    Columns: epigenome, tissue, term, weight, standard_error, z, p_value,
+    significant (yes/no), source of the statistics.
+    """
+    splits = ws.splits()
+    rows = []
+    for eid in check_epigenomes(ws, epigenomes):
+        view = load_view(ws, eid)
+        interp, _ = model_splits(view.model)
+        stats = split_statistics(view, interp, splits[interp])
+        values = [view.model["bias"], *[view.model["weights"][m] for m in view.marks]]
+        for i, term in [*((j + 1, m) for j, m in enumerate(view.marks)), (0, "bias")]:
+            sig = is_significant(stats.pvalues[i], alpha)
+            rows.append({"epigenome": eid, "tissue": view.tissue, "term": term, "weight": float(values[i]),
+                         "standard_error": stats.bse[i], "z": stats.z[i], "p_value": stats.pvalues[i],
+                         "significant": None if sig is None else ("yes" if sig else "no"), "source": stats.source})
+    return pd.DataFrame(rows, columns=WEIGHTS_COLUMNS)

@@ -1,0 +1,272 @@
+"""``shallowchrome tracks``: a workspace's genome-browser tracks and its UCSC/IGV track hub.
+
+Layout (everything under WS/hub/, so every bigDataUrl is relative to the trackDb)::
+
+    WS/hub/hub.txt, genomes.txt, hub.html          the hub and its description page
+    WS/hub/igv_session.json, igv_session.xml        igv.js and IGV desktop sessions over the same files
+    WS/hub/tracks.json                               manifest: genome, base URL, every track file
+    WS/hub/GENOME/trackDb.txt, chrom.sizes, *.html   track settings, assembly sizes, description pages
+    WS/hub/GENOME/EID/predictions.bb                 BED9+N bigBed, one item per gene (autoSql: .as)
+    WS/hub/GENOME/EID/predictions.as, .bed, .bed.gz, .bed.gz.tbi   schema, plain and tabix-indexed BED
+    WS/hub/GENOME/EID/outcome.bb                     the same items coloured correct / wrong
+    WS/hub/GENOME/EID/MARK.contribution.bw           ψ = weight × feature, per base of the gene windows
+    WS/hub/GENOME/EID/MARK.feature.bw                the feature (max peak signal), same bases
+
+All coordinates are 0-based, half-open. Everything is read and checked
+(chromosomes against the assembly's sizes) before the first file is written;
+every file is written atomically, binary tracks are re-opened and verified
+first, and the hub text is written last.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from shallowchrome.model.errors import InputError
+
+from shallowchrome.tracks.hub import trackdb as hub
+
+from shallowchrome.tracks.hub import pages as hub_pages
+from shallowchrome.tracks.hub.bigbed import write_bigbed
+from shallowchrome.tracks.hub.bigwig import write_bigwig
+from shallowchrome.tracks.io.chromsizes import ChromSizes, check_genes_fit, load_chrom_sizes
+from shallowchrome.tracks.hub.items import bed_text, prediction_autosql, prediction_items, rest_strings
+from shallowchrome.tracks.hub.sessions import TrackFile, igv_desktop_session, igv_js_session
+from shallowchrome.tracks.hub.tabix import write_bed_with_tabix
+from shallowchrome.tracks.hub.territories import nearest_tss_territories
+from shallowchrome.tracks.io.textio import write_text_atomic
+from shallowchrome.tracks.workspace.executor import map_jobs
+from shallowchrome.tracks.workspace.layout import Workspace, write_json_atomic
+
+log = logging.getLogger(__name__)
+
+INDEX_FIELDS = ("name", "gene_id")
+PREDICTION_COLUMNS = ("gene_id", "chrom", "tss", "logit", "probability", "rpkm", "label", "part")
+SESSION_JSON, SESSION_XML, MANIFEST = "igv_session.json", "igv_session.xml", "tracks.json"
+
+
+def track_filename(kind: str, mark: str | None = None) -> str:
+    """File name of a track in WS/hub/GENOME/EID/."""
+    if kind in ("predictions", "outcome"):
+        return f"{kind}.bb"
+    return f"{re.sub(r'[^A-Za-z0-9_.-]', '_', mark)}.{kind}.bw"
+
+
+@dataclass
+class EpigenomePlan:
+    """Everything one epigenome's tracks need, read and checked, nothing written yet."""
+
+    eid: str
+    tissue: str
+    marks: list
+    model: dict
+    items: pd.DataFrame
+    autosql: object
+    wig_values: dict  # (kind, mark) -> values per territory
+    auroc: float | None = None
+    auroc_sd: float | None = None
+
+
+@dataclass
+class TracksResult:
+    hub_dir: Path
+    genome: str
+    epigenomes: list
+    files: list = field(default_factory=list)
+    n_items: int = 0
+
+
+def _column(frame: pd.DataFrame, name: str, path) -> np.ndarray:
+    if name not in frame:
+        raise InputError(path, f"has no column {name!r}", fix="rebuild the workspace with `shallowchrome build`")
+    return frame[name].to_numpy(dtype=np.float64)
+
+
+def plan_epigenome(ws: Workspace, eid: str, genes: pd.DataFrame, sizes: ChromSizes, window: int,
+                   territories: pd.DataFrame) -> EpigenomePlan:
+    """Read and check one epigenome's predictions, model and features; build its items and bigWig values."""
+    pred = ws.predictions(eid)
+    path = ws.predictions_path(eid)
+    missing = [c for c in PREDICTION_COLUMNS if c not in pred]
+    if missing:
+        raise InputError(path, f"has no column(s) {', '.join(missing)}",
+                         fix="rebuild the workspace with `shallowchrome build`")
+    if len(pred) != len(genes) or not np.array_equal(pred["gene_id"].astype(str), genes["gene_id"].astype(str)):
+        raise InputError(path, "its genes differ from the workspace's genes.tsv",
+                         fix="rebuild the workspace with `shallowchrome build`")
+    model = ws.model(eid)
+    marks = list(model["marks"])
+    features = ws.features(eid)
+    rows = territories["row"].to_numpy()
+    wig = {}
+    for m in marks:
+        wig[("contribution", m)] = _column(pred, f"contrib_{m}", path)[rows]
+        wig[("feature", m)] = _column(features, m, ws.features_path(eid))[rows]
+    info = ws.info["epigenomes"].get(eid, {})
+    metrics = model.get("metrics", {}).get("auroc", {})
+    return EpigenomePlan(eid=eid, tissue=info.get("tissue") or model.get("tissue") or "", marks=marks, model=model,
+                         items=prediction_items(pred, model, window, sizes.sizes),
+                         autosql=prediction_autosql(marks, "chromhmm_state" in pred), wig_values=wig,
+                         auroc=metrics.get("mean"), auroc_sd=metrics.get("sd"))
+
+
+def write_epigenome(ws: Workspace, plan: EpigenomePlan, sizes: ChromSizes, territories: pd.DataFrame,
+                    genome: str) -> list[TrackFile]:
+    """Write one epigenome's track files; return them (paths relative to the hub folder)."""
+    items, autosql = plan.items, plan.autosql
+    names = autosql.names
+    folder = ws.track_dir(plan.eid, genome)
+    write_text_atomic(folder / "predictions.as", autosql.text())
+    rest = {kind: rest_strings(items, names, rgb) for kind, rgb in (("predictions", "reserved"),
+                                                                   ("outcome", "outcome_rgb"))}
+    write_bed_with_tabix(folder / "predictions.bed", bed_text(items, names, rest["predictions"]))
+    chrom, start, end = items["chrom"].tolist(), items["chromStart"].to_numpy(), items["chromEnd"].to_numpy()
+    for kind in ("predictions", "outcome"):
+        write_bigbed(folder / track_filename(kind), chrom, start, end, rest[kind], sizes,
+                     autosql, defined_fields=9, index_fields=INDEX_FIELDS)
+    for (kind, mark), values in plan.wig_values.items():
+        write_bigwig(folder / track_filename(kind, mark), territories["chrom"], territories["start"],
+                     territories["end"], values, sizes)
+    rel = f"{genome}/{plan.eid}"
+    files = [TrackFile(plan.eid, plan.tissue, k, None, f"{rel}/{track_filename(k)}") for k in ("predictions", "outcome")]
+    files += [TrackFile(plan.eid, plan.tissue, k, m, f"{rel}/{track_filename(k, m)}") for (k, m) in plan.wig_values]
+    log.info("%s: tracks written to %s", plan.eid, folder)
+    return files
+
+
+def _page_context(plans: list[EpigenomePlan], marks: list, window: int, genome: str, n_genes: int) -> dict:
+    epigenomes = [{
+        "eid": p.eid, "tissue": p.tissue.replace("_", " "), "auroc": p.auroc, "auroc_sd": p.auroc_sd or 0.0,
+        "bias": p.model["bias"], "weights": p.model["weights"],
+        "p_values": {m: ("%.3g" % v if v is not None else "NA") for m, v in p.model.get("p_values", {}).items()},
+    } for p in plans]
+    return {"epigenomes": epigenomes, "marks": marks, "window": window, "genome": genome, "n_genes": n_genes}
+
+
+def write_hub_text(ws: Workspace, plans, files: list[TrackFile], genome: str, sizes: ChromSizes, window: int,
+                   n_genes: int, base_url: str | None, email: str, locus: str) -> None:
+    """Pages, trackDb, genomes.txt, hub.txt, sessions and the manifest (after every track file exists)."""
+    marks = list(dict.fromkeys(m for p in plans for m in p.marks))
+    gdir = ws.hub_genome_dir(genome)
+    write_text_atomic(gdir / "chrom.sizes", sizes.text())
+    ctx = _page_context(plans, marks, window, genome, n_genes)
+    fields = list(plans[0].autosql.fields) if plans else []
+    for kind in ("predictions", "outcome"):
+        write_text_atomic(gdir / f"{kind}.html", hub_pages.prediction_page(kind, fields, **ctx))
+    for mark in marks:
+        for kind in ("contribution", "feature"):
+            write_text_atomic(gdir / f"{kind}_{hub.ident(mark)}.html", hub_pages.mark_page(kind, mark, **ctx))
+    by_key = {(f.epigenome, f.kind, f.mark): f.path for f in files}
+
+    def url(eid, kind, mark):
+        path = by_key[(eid, kind, mark)]
+        return f"{base_url.rstrip('/')}/{path}" if base_url else path[len(genome) + 1:]
+
+    epis = [hub.EpigenomeEntry(p.eid, p.tissue, p.marks, p.auroc) for p in plans]
+    with_chromhmm = bool(plans) and all("chromhmm_state" in p.autosql.names for p in plans)
+    write_text_atomic(gdir / "trackDb.txt", hub.trackdb_text(hub.trackdb(epis, marks, url, with_chromhmm)))
+    hdir = ws.hub_dir
+    write_text_atomic(hdir / "hub.html", hub_pages.index_page(**ctx))
+    write_text_atomic(hdir / "genomes.txt", hub.genomes_txt(genome))
+    write_text_atomic(hdir / SESSION_JSON, igv_js_session(files, genome, locus, base_url))
+    write_text_atomic(hdir / SESSION_XML, igv_desktop_session(files, genome, locus, base_url))
+    write_json_atomic(hdir / MANIFEST, {
+        "format_version": 1, "genome": genome, "chrom_sizes": sizes.source, "base_url": base_url, "window": window,
+        "epigenomes": [p.eid for p in plans],
+        "tracks": [{"epigenome": f.epigenome, "tissue": f.tissue, "kind": f.kind, "mark": f.mark, "path": f.path}
+                   for f in files],
+    })
+    write_text_atomic(hdir / "hub.txt", hub.hub_txt(email))
+
+
+def _locus(genes: pd.DataFrame, window: int) -> str:
+    """The first gene of the workspace, ± 2 windows (1-based, closed, as browsers display loci)."""
+    g = genes.iloc[0]
+    return f"{g['chrom']}:{max(1, int(g['tss']) - 2 * window + 1)}-{int(g['tss']) + 2 * window}"
+
+
+def write_tracks(workspace, genome: str = "hg19", chrom_sizes=None, base_url: str | None = None,
+                 email: str = hub.DEFAULT_EMAIL, jobs: int = 1, progress: bool = False) -> TracksResult:
+    """Write every epigenome's tracks and the hub of a built workspace; see the module docstring."""
+    ws = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
+    if base_url is not None and not re.match(r"^https?://\S+$", base_url):
+        raise InputError(None, f"--base-url {base_url!r} is not an http(s) URL",
+                         fix="give the URL under which WS/hub/ is served, e.g. https://example.org/ws/hub")
+    if not re.match(r"^[A-Za-z0-9_.-]+$", genome):
+        raise InputError(None, f"genome {genome!r} is not an assembly name", fix="give a UCSC name such as hg19")
+    sizes = load_chrom_sizes(genome, chrom_sizes)
+    eids = ws.epigenomes()
+    if not eids:
+        raise InputError(ws.root, "has no fitted epigenome to make tracks of", fix="rebuild it with `shallowchrome build`")
+    window = int(ws.info["parameters"]["window"])
+    genes = ws.genes()
+    check_genes_fit(sizes, genes["chrom"].to_numpy(dtype=object), genes["tss"].to_numpy(), genes["gene_id"].to_numpy(),
+                    ws.root / "genes.tsv")
+    territories = nearest_tss_territories(genes["chrom"], genes["tss"], genes["gene_id"], window, sizes.sizes)
+    plans = [plan_epigenome(ws, eid, genes, sizes, window, territories) for eid in eids]
+
+    files: list[TrackFile] = []
+    write = partial(write_epigenome, ws, sizes=sizes, territories=territories, genome=genome)
+    for written in map_jobs(write, plans, jobs, progress=progress, desc="tracks", unit="epigenome"):
+        files += written
+    previous = _recorded_epigenomes(ws, genome)
+    write_hub_text(ws, plans, files, genome, sizes, window, len(genes), base_url, email, _locus(genes, window))
+    for eid in sorted(previous - set(eids)):
+        _remove_track_folder(ws.track_dir(eid, genome))
+    log.info("%s: hub written (%d epigenomes, %d track files)", ws.hub_dir, len(plans), len(files))
+    return TracksResult(ws.hub_dir, genome, eids, files, sum(len(p.items) for p in plans))
+
+
+def refresh_tracks(workspace, jobs: int = 1, progress: bool = False) -> TracksResult | None:
+    """Rewrite an existing hub with the settings it was written with (e.g. after ``chromhmm`` added states).
+
+    Returns None when the workspace has no hub yet.
+    """
+    ws = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
+    manifest = ws.hub_dir / MANIFEST
+    if not manifest.is_file():
+        return None
+    recorded = json.loads(manifest.read_text())
+    sizes = recorded.get("chrom_sizes") or ""
+    return write_tracks(ws, genome=recorded.get("genome", "hg19"),
+                        chrom_sizes=None if sizes.startswith("packaged") or not Path(sizes).is_file() else sizes,
+                        base_url=recorded.get("base_url"), email=_hub_email(ws.hub_dir / "hub.txt"),
+                        jobs=jobs, progress=progress)
+
+
+def _hub_email(hub_txt: Path) -> str:
+    """The contact address of an existing hub.txt (the default when there is none)."""
+    lines = hub_txt.read_text().splitlines() if hub_txt.is_file() else []
+    return next((line.split(None, 1)[1].strip() for line in lines if line.startswith("email ")), hub.DEFAULT_EMAIL)
+
+
+#: Names of the files ``tracks`` writes into an epigenome's folder (nothing else is ever deleted there).
+_TRACK_FILE = re.compile(r"^(predictions\.(bb|as|bed|bed\.gz|bed\.gz\.tbi)|outcome\.bb|.+\.(contribution|feature)\.bw)$")
+
+
+def _recorded_epigenomes(ws: Workspace, genome: str) -> set:
+    """Epigenomes of the hub written before, for the same genome (none when there is no hub)."""
+    manifest = ws.hub_dir / MANIFEST
+    if not manifest.is_file():
+        return set()
+    recorded = json.loads(manifest.read_text())
+    return set(recorded.get("epigenomes", [])) if recorded.get("genome") == genome else set()
+
+
+def _remove_track_folder(folder: Path) -> None:
+    """Delete the track files of an epigenome that left the build (then the folder, if nothing else is in it)."""
+    if not folder.is_dir():
+        return
+    for path in folder.iterdir():
+        if path.is_file() and _TRACK_FILE.match(path.name):
+            path.unlink()
+    if not any(folder.iterdir()):
+        folder.rmdir()
+    log.info("%s: removed the tracks of an epigenome no longer in the workspace", folder)

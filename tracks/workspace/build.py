@@ -1,0 +1,273 @@
+"""``shallowchrome build``: from peak files, genes and expression to a workspace.
+
+All inputs are read and every model is fitted before anything is written, so
+bad input never leaves a half-written workspace; each file is then written
+atomically and ``workspace.json`` last.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import partial
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from shallowchrome.model.errors import InputError, ModelError
+from shallowchrome.model.features import max_signal_in_windows
+from shallowchrome.model.labels import THRESHOLDS
+from shallowchrome.model.pipeline import EpigenomeResult, fit_epigenome, model_document
+from shallowchrome.model.selection import random_splits, resolve_configurations
+
+from shallowchrome.tracks.analysis.charts import evaluation_chart
+from shallowchrome.tracks.io.expression import epigenome_rpkm, read_expression
+from shallowchrome.tracks.io.genes import read_genes
+from shallowchrome.tracks.io.manifest import read_peaks_manifest, write_manifest
+from shallowchrome.tracks.io.peaks import read_peaks
+from shallowchrome.tracks.reference import deepchrome_auroc, tissues
+from shallowchrome.tracks.io.splits import read_splits, splits_frame
+from shallowchrome.tracks.io.textio import write_table_atomic
+from shallowchrome.tracks.workspace.executor import map_jobs
+from shallowchrome.tracks.workspace.layout import FORMAT_VERSION, WORKSPACE_FILE, Workspace, write_json_atomic
+
+log = logging.getLogger(__name__)
+
+#: Marks in the order of the ChromHMM core-mark emission table; others follow alphabetically.
+CORE_MARK_ORDER = ["H3K4me3", "H3K4me1", "H3K36me3", "H3K27me3", "H3K9me3"]
+
+
+def order_marks(marks) -> list[str]:
+    rank = {m.lower(): i for i, m in enumerate(CORE_MARK_ORDER)}
+    return sorted(set(marks), key=lambda m: (rank.get(m.lower(), len(rank)), m.lower()))
+
+
+@dataclass
+class BuildOptions:
+    window: int = 5000
+    threshold: str = "median"
+    n_splits: int = 10
+    seed: int = 0
+    jobs: int = 1
+
+
+@dataclass
+class Skipped:
+    epigenome: str
+    reason: str
+    marks: list
+
+
+def _fit_one(eid: str, files: list[dict], genes: pd.DataFrame, rpkm: np.ndarray, splits: dict,
+             opts: BuildOptions, all_marks: list[str]):
+    """Worker: read one epigenome's peak files, extract features, fit. Returns a result or Skipped."""
+    marks = order_marks(f["mark"] for f in files)
+    notes = []
+    missing = [m for m in all_marks if m not in marks]
+    if missing:
+        notes.append(f"{eid} has no peaks for {', '.join(missing)}; it is modelled with {', '.join(marks)}")
+    available = {m: [f["format"] for f in files if f["mark"] == m] for m in marks}
+    try:
+        configs = resolve_configurations(available)
+    except ModelError as exc:
+        return Skipped(eid, str(exc), marks)
+    vectors = {}
+    gchrom, gtss = genes["chrom"].to_numpy(), genes["tss"].to_numpy()
+    for f in files:
+        peaks = read_peaks(f["path"], f["format"])
+        log.debug("%s: %d peaks", f["path"], len(peaks))
+        if not np.isin(peaks["chrom"].unique(), np.unique(gchrom)).any():
+            notes.append(f"{f['path']}: no peak lies on a chromosome of the gene table (names like "
+                         f"{peaks['chrom'].iloc[0]}); this mark's features are all 0")
+        vectors[(f["mark"], f["format"])] = max_signal_in_windows(
+            gchrom, gtss, peaks["chrom"].to_numpy(), peaks["start"].to_numpy(), peaks["end"].to_numpy(),
+            peaks["signal"].to_numpy(), window=opts.window)
+    features = {c.name: np.column_stack([vectors[(m, c.format_of(m))] for m in marks]) for c in configs}
+    try:
+        result = fit_epigenome(eid, marks, configs, features, rpkm, splits, opts.threshold, opts.n_splits)
+    except ModelError as exc:
+        return Skipped(eid, str(exc), marks)
+    result.warnings = notes
+    result.features_by_file = pd.DataFrame({f"{m}.{fmt}": v for (m, fmt), v in sorted(vectors.items())})
+    return result
+
+
+def _fit_task(item, genes, splits, opts, all_marks):
+    """:func:`map_jobs` task: ``item`` = (epigenome, its peak files, its RPKM)."""
+    eid, files, rpkm = item
+    return _fit_one(eid, files, genes, rpkm, splits, opts, all_marks)
+
+
+def build_workspace(genes_path, expression_path, peaks_path, out, epigenomes=None, splits_path=None,
+                    options: BuildOptions | None = None, progress: bool = False, marks=None) -> Workspace:
+    """Build a workspace; see :mod:`shallowchrome.tracks.workspace.layout` for what it holds."""
+    opts = options or BuildOptions()
+    if opts.threshold not in THRESHOLDS:
+        raise InputError(None, f"unknown threshold {opts.threshold!r}", fix=f"use one of {', '.join(THRESHOLDS)}")
+    if opts.window < 1:
+        raise InputError(None, f"window {opts.window} is not a positive number of bp", fix="give the half-width in bp, e.g. 5000")
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise InputError(out, "exists and is not a folder", fix="give a folder for the workspace")
+    if out.is_dir() and any(out.iterdir()) and not (out / WORKSPACE_FILE).exists():
+        raise InputError(out, "is a non-empty folder that is not a workspace",
+                         fix="give a new or empty folder, or an existing workspace to rebuild")
+
+    genes = read_genes(genes_path)
+    log.info("%s: %d genes", genes_path, len(genes))
+    manifest = read_peaks_manifest(peaks_path)
+    if marks:
+        unknown = [m for m in marks if m not in set(manifest["mark"])]
+        if unknown:
+            raise InputError(peaks_path, f"no peak files for mark(s) {', '.join(unknown)} "
+                             f"(has {', '.join(order_marks(manifest['mark']))})", fix="correct --marks")
+        manifest = manifest[manifest["mark"].isin(marks)].reset_index(drop=True)
+    expression = read_expression(expression_path)
+    log.info("%s: %d peak files; %s: %d genes x %d epigenomes", peaks_path, len(manifest), expression_path,
+             *expression.shape)
+
+    in_manifest = list(dict.fromkeys(manifest["epigenome"]))
+    if epigenomes:
+        unknown = [e for e in epigenomes if e not in in_manifest]
+        if unknown:
+            raise InputError(peaks_path, f"no peak files for {', '.join(unknown)} (has {', '.join(in_manifest)})",
+                             fix="add their peak files or drop them from --epigenomes")
+        chosen = list(dict.fromkeys(epigenomes))
+    else:
+        chosen = in_manifest
+
+    skipped: dict[str, Skipped] = {}
+    rpkm = {}
+    for eid in chosen:
+        if eid not in expression.columns and not epigenomes:
+            skipped[eid] = Skipped(eid, f"no column {eid} in the expression table", [])
+            log.warning("%s: skipped, the expression table has no column for it", eid)
+            continue
+        rpkm[eid] = epigenome_rpkm(expression, eid, genes["gene_id"])
+    absent = np.zeros(len(genes), dtype=bool)
+    for values in rpkm.values():
+        absent |= np.isnan(values)
+    if absent.all():
+        raise InputError(expression_path, "none of the genes of the gene table is in the expression table",
+                         fix="use tables with the same gene ids (Ensembl ids without version)")
+    if absent.any():
+        examples = ", ".join(genes["gene_id"][absent].head(3))
+        log.warning("%s: %d genes of the gene table are not in it (e.g. %s); they are predicted but not labelled or "
+                    "used for training/evaluation", expression_path, int(absent.sum()), examples)
+
+    if splits_path:
+        splits = read_splits(splits_path, genes["gene_id"])
+        n_avail = len([k for k in splits if k != 0]) or 1
+        if opts.n_splits > n_avail:
+            log.warning("%s: has %d evaluation splits, fewer than --splits %d; using %d",
+                        splits_path, n_avail, opts.n_splits, n_avail)
+    else:
+        labelled_rows = np.flatnonzero(~absent)
+        splits = {}
+        for k, part in random_splits(len(labelled_rows), opts.n_splits, opts.seed).items():
+            arr = np.full(len(genes), -1, dtype=np.int8)
+            arr[labelled_rows] = part
+            splits[k] = arr
+
+    all_marks = order_marks(manifest["mark"])
+    jobs = [eid for eid in chosen if eid not in skipped]
+    files = {eid: manifest[manifest["epigenome"] == eid].to_dict("records") for eid in jobs}
+    fit = partial(_fit_task, genes=genes, splits=splits, opts=opts, all_marks=all_marks)
+    done = map_jobs(fit, [(eid, files[eid], rpkm[eid]) for eid in jobs], opts.jobs, progress=progress,
+                    desc="build", unit="epigenome")
+    results: dict[str, EpigenomeResult | Skipped] = dict(zip(jobs, done))
+
+    for eid in jobs:
+        res = results[eid]
+        if isinstance(res, EpigenomeResult):
+            log.info("%s: marks %s, configurations tried %s, mean test AUROC %.3f", eid, ",".join(res.marks),
+                     ",".join(c.name for c in res.configurations), res.summary["auroc"]["mean"])
+        if isinstance(res, Skipped):
+            log.warning("%s: skipped, %s", eid, res.reason)
+            skipped[eid] = res
+        else:
+            for note in res.warnings:
+                log.warning("%s", note)
+
+    fitted = [results[e] for e in jobs if isinstance(results[e], EpigenomeResult)]
+    if not fitted:
+        reasons = "; ".join(f"{s.epigenome}: {s.reason}" for s in skipped.values())
+        raise ModelError(f"no epigenome could be modelled ({reasons})")
+
+    return _write(out, genes, manifest, splits, chosen, results, skipped, opts,
+                  inputs={"genes": genes_path, "expression": expression_path, "peaks": peaks_path, "splits": splits_path},
+                  requested=epigenomes, marks=marks)
+
+
+def evaluation_table(chosen, results, skipped) -> pd.DataFrame:
+    rows = []
+    names, dc = tissues(), deepchrome_auroc()
+    for eid in chosen:
+        row = {"epigenome": eid, "tissue": names.get(eid, "")}
+        res = results.get(eid)
+        if isinstance(res, EpigenomeResult):
+            s = res.summary
+            labels = res.predictions["label"]
+            counts = pd.Series([r.configuration.name for r in res.evaluation]).value_counts()
+            row.update(status="ok", marks=",".join(res.marks), n_genes=int(labels.notna().sum()),
+                       n_on=int((labels == 1).sum()), n_splits=len(res.evaluation), configuration=counts.index[0],
+                       auroc_mean=s["auroc"]["mean"], auroc_sd=s["auroc"]["sd"], aupr_mean=s["aupr"]["mean"],
+                       aupr_sd=s["aupr"]["sd"], f1_mean=s["f1"]["mean"], f1_sd=s["f1"]["sd"], reason="")
+        else:
+            sk = skipped[eid]
+            row.update(status="skipped", marks=",".join(sk.marks), reason=sk.reason)
+        row["deepchrome_auroc"] = dc.get(eid, np.nan)
+        rows.append(row)
+    cols = ["epigenome", "tissue", "status", "marks", "n_genes", "n_on", "n_splits", "configuration",
+            "auroc_mean", "auroc_sd", "aupr_mean", "aupr_sd", "f1_mean", "f1_sd", "deepchrome_auroc", "reason"]
+    frame = pd.DataFrame(rows).reindex(columns=cols)
+    for c in ("n_genes", "n_on", "n_splits"):
+        frame[c] = frame[c].astype("Int64")
+    return frame
+
+
+def _write(out: Path, genes, manifest, splits, chosen, results, skipped, opts, inputs, requested, marks) -> Workspace:
+    ws = Workspace(out)
+    gene_cols = genes[["gene_id", "symbol", "chrom", "tss", "strand"]].reset_index(drop=True)
+    tissue_names = tissues()
+    status = {}
+    for eid in chosen:
+        res = results.get(eid)
+        if not isinstance(res, EpigenomeResult):
+            status[eid] = {"status": "skipped", "reason": skipped[eid].reason, "tissue": tissue_names.get(eid, "")}
+            continue
+        write_table_atomic(ws.features_path(eid), pd.concat([gene_cols[["gene_id", "symbol", "chrom", "tss"]],
+                                                            res.features, res.features_by_file], axis=1),
+                           float_format="%.10g")
+        write_table_atomic(ws.predictions_path(eid), pd.concat([gene_cols, res.predictions], axis=1))
+        files = manifest[manifest["epigenome"] == eid]
+        doc = model_document(res, extra={"tissue": tissue_names.get(eid, ""), "window": opts.window,
+                                         "peak_files": write_manifest(files).to_dict("records")})
+        write_json_atomic(ws.model_path(eid), doc)
+        status[eid] = {"status": "ok", "tissue": tissue_names.get(eid, ""), "marks": res.marks,
+                       "configuration": doc["configuration"], "auroc_mean": res.summary["auroc"]["mean"]}
+    evaluation = evaluation_table(chosen, results, skipped)
+    write_table_atomic(out / "evaluation.tsv", evaluation, float_format="%.4f")
+    evaluation_chart(evaluation, out / "evaluation.png")
+    write_table_atomic(out / "genes.tsv", gene_cols)
+    write_table_atomic(out / "peaks.tsv", write_manifest(manifest[manifest["epigenome"].isin(chosen)]))
+    write_table_atomic(out / "splits.tsv.gz", splits_frame(splits))
+    try:
+        version = metadata.version("shallowchrome")
+    except metadata.PackageNotFoundError:  # running from a source tree
+        version = "unknown"
+    info = {
+        "format_version": FORMAT_VERSION,
+        "shallowchrome_version": version,
+        "genome": "hg19",
+        "inputs": {k: (str(Path(v).resolve()) if v else None) for k, v in inputs.items()},
+        "parameters": {"window": opts.window, "threshold": opts.threshold, "splits": opts.n_splits,
+                       "seed": opts.seed if not inputs["splits"] else None,
+                       "epigenomes": list(requested) if requested else None,
+                       "marks": list(marks) if marks else None},
+        "epigenomes": status,
+    }
+    write_json_atomic(out / WORKSPACE_FILE, info)
+    log.info("%s: workspace written", out)
+    return ws

@@ -1,0 +1,46 @@
+"""The embedded demo: a real Roadmap subset shipped in the package, built end to end.
+
+The data (``tracks/data/demo``, made by ``make_demo.py`` there) are E066 adult
+liver, E079 esophagus and E100 psoas muscle, H3K4me3 + H3K27me3 narrowPeak
+files, the benchmark's 19,802 genes, their RPKM, its splits, and the 15-state
+ChromHMM segmentations, trimmed to TSS ± 20 kb (which changes no model).
+"""
+from __future__ import annotations
+
+import logging
+from importlib import resources
+from pathlib import Path
+
+from shallowchrome.tracks.workspace.build import BuildOptions, build_workspace
+from shallowchrome.tracks.workspace.layout import Workspace
+
+log = logging.getLogger(__name__)
+
+EPIGENOMES = ("E066", "E079", "E100")
+#: The README's case studies: on in liver (ALB, APOA1), on in muscle (ACTA1), muscle only (MYOD1).
+REPORT_GENES = ("ALB", "APOA1", "ACTA1", "MYOD1")
+
+
+def demo_data() -> Path:
+    """The folder of the packaged demo data."""
+    return Path(str(resources.files("shallowchrome.tracks").joinpath("data", "demo")))
+
+
+def build_demo(out, jobs: int = 2, progress: bool = False, reports: bool = True) -> Workspace:
+    """Build the demo workspace in ``out``: models, evaluation, tracks and hub, ChromHMM, reports."""
+    from shallowchrome.tracks.analysis.chromhmm import validate, write_results
+    from shallowchrome.tracks.hub.write import write_tracks
+
+    data = demo_data()
+    ws = build_workspace(data / "genes.tsv.gz", data / "rpkm.tsv.gz", data / "peaks", out,
+                         splits_path=data / "splits.tsv.gz", options=BuildOptions(n_splits=10, jobs=jobs),
+                         progress=progress)
+    segmentations = {eid: data / "chromhmm" / f"{eid}_15_coreMarks_mnemonics.bed.gz" for eid in EPIGENOMES}
+    write_results(ws, validate(ws, segmentations=segmentations))
+    write_tracks(ws, jobs=jobs, progress=progress)  # after chromhmm: the tracks carry the TSS state
+    if reports:
+        from shallowchrome.tracks.reports.write import write_reports
+
+        write_reports(ws, list(REPORT_GENES), jobs=jobs, progress=progress)
+    log.info("demo workspace written to %s", ws.root)
+    return ws
