@@ -18,7 +18,8 @@ from scipy.special import expit, ndtr
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
-from sklearn.utils.validation import check_is_fitted, check_X_y, check_array
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .errors import ModelError
 
@@ -62,18 +63,38 @@ class ShallowChromeClassifier(ClassifierMixin, BaseEstimator):
     coef_ : (n_features,) weights w
     intercept_ : float, the bias b
     se_, z_, pvalues_ : (n_features + 1,) Wald statistics for [bias, *w]
-    classes_ : the two labels
+    classes_ : the two labels (``np.unique(y)``); ``decision_function`` > 0 means ``classes_[1]``
+    n_features_in_, feature_names_in_ : set by scikit-learn's ``validate_data``
+    n_iter_ : solver iterations
     """
 
     def __init__(self, max_iter: int = 200, tol: float = 1e-10):
         self.max_iter = max_iter
         self.tol = tol
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # Two classes only: a multiclass y is a ModelError (a ValueError), never a one-vs-rest fit.
+        tags.classifier_tags.multi_class = False
+        return tags
+
     def fit(self, X, y):
-        X, y = check_X_y(X, y, dtype=np.float64)
-        self.classes_ = np.unique(y)
-        if len(self.classes_) != 2:
-            raise ModelError(f"labels must have two classes, got {len(self.classes_)}")
+        """Fit the maximum-likelihood weights and their Wald statistics.
+
+        Raises :class:`ModelError` (a ``ValueError``) unless ``y`` holds
+        exactly two classes.
+        """
+        X, y = validate_data(self, X, y, dtype=np.float64)
+        check_classification_targets(y)
+        y_type = type_of_target(y, input_name="y")
+        if y_type != "binary":
+            raise ModelError(f"Only binary classification is supported. The type of the target is {y_type} "
+                             f"({len(np.unique(y))} classes)",
+                             fix="give ON/OFF labels (two classes)")
+        classes = np.unique(y)
+        if len(classes) != 2:
+            raise ModelError(f"labels must have two classes, got 1 class (every label is {classes[0]})",
+                             fix="give samples of both classes")
         lr = LogisticRegression(C=np.inf, solver="newton-cholesky", max_iter=self.max_iter, tol=self.tol)
         with warnings.catch_warnings():
             # A constant feature makes the Hessian singular: sklearn falls back to lbfgs
@@ -81,33 +102,48 @@ class ShallowChromeClassifier(ClassifierMixin, BaseEstimator):
             warnings.simplefilter("ignore", ConvergenceWarning)
             warnings.simplefilter("ignore", LinAlgWarning)
             lr.fit(X, y)
+        self.classes_ = classes
         self.coef_ = lr.coef_[0].copy()
         self.intercept_ = float(lr.intercept_[0])
-        self.n_features_in_ = X.shape[1]
         self.n_iter_ = int(lr.n_iter_[0])
         self.se_, self.z_, self.pvalues_ = wald_statistics(X, self.coef_, self.intercept_)
         return self
 
-    def decision_function(self, X):
-        """The logit y = b + Σ w·φ."""
+    def __sklearn_is_fitted__(self):
+        # Not fitted until the weights exist: a fit that raised ModelError leaves n_features_in_ behind.
+        return hasattr(self, "coef_")
+
+    def _features(self, X):
+        """``X`` as float64, checked against the fit: NotFittedError before fit, ValueError on a feature mismatch."""
         check_is_fitted(self)
-        X = check_array(X, dtype=np.float64)
+        return validate_data(self, X, dtype=np.float64, reset=False)
+
+    def decision_function(self, X):
+        """The logit y = b + Σ w·φ; positive for ``classes_[1]``."""
+        X = self._features(X)
         return self.intercept_ + X @ self.coef_
 
     def predict_proba(self, X):
+        """Probabilities of ``classes_[0]`` and ``classes_[1]``, one row per sample."""
         p = expit(self.decision_function(X))
         return np.column_stack([1 - p, p])
 
     def predict(self, X):
-        return self.classes_[(self.decision_function(X) > 0).astype(int)]
+        """``classes_[1]`` where the logit is positive, else ``classes_[0]``."""
+        positive = self.decision_function(X) > 0  # checks the fit before classes_ is read
+        return self.classes_[positive.astype(int)]
 
     def contributions(self, X):
         """The regulative pattern ψ = φ ⊙ w, one column per feature."""
-        check_is_fitted(self)
-        return check_array(X, dtype=np.float64) * self.coef_
+        return self._features(X) * self.coef_
 
 
 def finite_or_none(value):
-    """JSON-friendly float: NaN and infinities become None."""
-    value = float(value)
+    """The one JSON-safe float: None, missing (NaN, pandas NA) and infinities become None; numpy scalars a float."""
+    if value is None:
+        return None
+    try:
+        value = float(value)
+    except TypeError:  # pandas.NA and other missing markers
+        return None
     return value if math.isfinite(value) else None

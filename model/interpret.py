@@ -28,6 +28,8 @@ from typing import Mapping, Sequence
 import numpy as np
 from scipy.special import expit
 
+from .estimator import finite_or_none
+
 from .errors import ModelError
 
 #: A weight is "not significant" when its p-value exceeds this (the paper's threshold).
@@ -87,21 +89,21 @@ def choose_split(parts: Mapping[int, str], interpretation: int, evaluation: Sequ
         return usable[0], parts.get(usable[0], "none")
     summary = ", ".join(f"{k}: {parts.get(k, 'none')}" for k in available)
     raise ModelError(f"{subject} is in the training data of every split ({summary}), so no model can explain it "
-                     f"without leakage; fix: rebuild the workspace with more --splits")
+                     "without leakage", fix="rebuild the workspace with more --splits")
 
 
 def _requested_split(parts, available, usable, requested: int, subject: str, leak_free) -> tuple[int, str]:
     """The split asked for with --split, when it has a model and the gene is in a leak-free part of it."""
     if requested not in available:
         raise ModelError(f"{subject}: there is no model for split {requested} (the workspace has splits "
-                         f"{', '.join(map(str, available))}); fix: use one of them or omit --split")
+                         f"{', '.join(map(str, available))})", fix="use one of them or omit --split")
     part = parts.get(requested, "none")
     if part not in leak_free:
         where = "no split" if not usable else f"split {usable[0]}" if len(usable) == 1 else \
             f"splits {', '.join(map(str, usable))}"
         fix = f"use --split {usable[0]} or omit --split" if usable else "rebuild with more --splits"
         raise ModelError(f"{subject} is in the {part} part of split {requested}, so its model cannot explain it "
-                         f"without leakage; the models that never used it are those of {where}; fix: {fix}")
+                         f"without leakage; the models that never used it are those of {where}", fix=fix)
     return requested, part
 
 
@@ -201,8 +203,8 @@ def regulative_pattern(record: Mapping, marks: Sequence[str], phi: Sequence[floa
     def term(i, value):
         p = _nan(stats.pvalues[i])
         coef = b if i == 0 else w[i - 1]
-        return {"standard_error": _json(stats.bse[i]), "z": _json(stats.z[i]), "p_value": _json(p),
-                "significant": is_significant(p, alpha), "role": _role(coef),
+        return {"standard_error": finite_or_none(stats.bse[i]), "z": finite_or_none(stats.z[i]), "p_value": finite_or_none(p),
+                "significant": is_significant(p, alpha), "role": role(coef),
                 "normalised": value / scale}
 
     bias = {"value": b, **term(0, b)}
@@ -212,7 +214,8 @@ def regulative_pattern(record: Mapping, marks: Sequence[str], phi: Sequence[floa
             "predicted": "ON" if logit > 0 else "OFF"}
 
 
-def _role(coef: float) -> str:
+def role(coef: float) -> str:
+    """A term's role by the sign of its weight: ``activating``, ``repressing`` or ``none``."""
     return "activating" if coef > 0 else "repressing" if coef < 0 else "none"
 
 
@@ -220,6 +223,3 @@ def _nan(value) -> float:
     return math.nan if value is None else float(value)
 
 
-def _json(value):
-    value = float(value)
-    return value if math.isfinite(value) else None
