@@ -6,7 +6,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
 from shallowchrome.model.chromhmm import (agreement, agreement_rate, common_marks, default_grouping, group_order,
                                           group_ranks, match_states, null_state, rank_descending, state_number,
@@ -14,7 +13,6 @@ from shallowchrome.model.chromhmm import (agreement, agreement_rate, common_mark
 from shallowchrome.model.errors import InputError, ModelError
 from helpers import PNG_MAGIC, build_fixture, invoke, one_error_line
 
-from shallowchrome.server.cli import main
 from shallowchrome.tracks.io.segmentation import (parse_segmentation_options, read_emissions, read_groups,
                                                read_segmentation, read_segmentation_manifest, states_at)
 from shallowchrome.tracks.workspace.layout import Workspace

@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
 from shallowchrome.model.errors import ModelError
 from shallowchrome.model.estimator import ShallowChromeClassifier
@@ -16,7 +15,6 @@ from shallowchrome.model.interpret import (SIGNIFICANCE, WaldFit, choose_split, 
                                            regulative_pattern, same_fit, split_record)
 from helpers import PNG_MAGIC, approx_equal, build_fixture, invoke, one_error_line
 
-from shallowchrome.server.cli import main
 from shallowchrome.tracks.analysis.explain import explain, load_view, split_features, split_statistics
 from shallowchrome.tracks.workspace.layout import Workspace
 

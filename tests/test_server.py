@@ -1,6 +1,5 @@
 """The Flask app: every route, errors, Range/ETag/CORS on files, traversal attempts, read-only."""
 import hashlib
-import json
 import os
 from pathlib import Path
 

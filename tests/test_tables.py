@@ -1,6 +1,5 @@
 """Gene tables (TSV, GTF, GFF3, BED6), expression tables, peak manifests and splits files."""
 import numpy as np
-import pandas as pd
 import pytest
 
 from shallowchrome.model.errors import InputError

@@ -330,6 +330,8 @@ def test_packaged_hg19_sizes():
 
 
 def test_track_filenames():
+    from shallowchrome.tracks.workspace import layout as tracks_mod  # file names live in the workspace layout
+
     assert tracks_mod.track_filename("contribution", "H3K4me3") == "H3K4me3.contribution.bw"
     assert tracks_mod.track_filename("predictions") == "predictions.bb"
 

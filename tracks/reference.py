@@ -1,8 +1,8 @@
-"""Packaged reference tables: Roadmap tissue names and DeepChrome's published AUROCs."""
+"""Packaged reference tables (Roadmap tissue names, DeepChrome's published AUROCs) and the package's version."""
 from __future__ import annotations
 
 from functools import lru_cache
-from importlib import resources
+from importlib import metadata, resources
 
 import pandas as pd
 
@@ -24,3 +24,12 @@ def deepchrome_auroc() -> dict:
     """Epigenome id → DeepChrome's published test AUROC (the 56 benchmark epigenomes)."""
     t = _table("deepchrome_auroc.tsv")
     return dict(zip(t["epigenome"], t["auroc"].astype(float)))
+
+
+@lru_cache(maxsize=1)
+def package_version() -> str:
+    """The installed version of shallowchrome ("unknown" in a source tree that is not installed)."""
+    try:
+        return metadata.version("shallowchrome")
+    except metadata.PackageNotFoundError:  # pragma: no cover - a source tree that is not installed
+        return "unknown"

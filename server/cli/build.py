@@ -57,9 +57,9 @@ def build(genes, expression, peaks, out, epigenomes, marks, window, n_splits, sp
         from shallowchrome.tracks.hub.write import write_tracks
 
         try:
-            result = write_tracks(ws, jobs=jobs, progress=sys.stderr.isatty())
+            write_tracks(ws, jobs=jobs, progress=sys.stderr.isatty())
         except InputError as exc:  # the workspace stands; say how to make the tracks
             raise InputError(exc.source, f"the workspace is written but not its tracks: {exc.detail}",
                              fix=f"{exc.fix or 'see above'} in `shallowchrome tracks {ws.root} ...` "
                                  "(or build with --no-tracks)") from None
-        click.echo(f"hub: {result.hub_dir / 'hub.txt'}")
+        click.echo(f"hub: {ws.hub_txt}")

@@ -29,7 +29,7 @@ def demo(ctx, out, no_serve, host, port, jobs):
         click.echo(f"{row.epigenome} {row.tissue:<14} test AUROC {row.auroc_mean:.3f} ± {row.auroc_sd:.3f} "
                    f"(DeepChrome {row.deepchrome_auroc:.2f})")
     click.echo(f"workspace: {ws.root}")
-    click.echo(f"reports:   {ws.root / 'reports' / 'index.html'} ({', '.join(REPORT_GENES)})")
+    click.echo(f"reports:   {ws.reports_dir / 'index.html'} ({', '.join(REPORT_GENES)})")
     if no_serve:
         click.echo(f"serve it with: shallowchrome serve {ws.root}")
         return

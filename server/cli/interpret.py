@@ -175,7 +175,7 @@ def chromhmm(workspace, emissions, groups, segmentation, manifest, epigenomes):
         from shallowchrome.tracks.hub.write import refresh_tracks
 
         if refresh_tracks(ws) is not None:
-            click.echo(f"hub refreshed with the ChromHMM states: {ws.hub_dir / 'hub.txt'}")
+            click.echo(f"hub refreshed with the ChromHMM states: {ws.hub_txt}")
     for eid, info in result.summary["epigenomes"].items():
         ranks = ", ".join(f"{g} {'-' if r is None else r}" for g, r in info["group_ranks"].items())
         line = f"{eid}  group ranks: {ranks}  [{','.join(info['marks'])}; {info['test_genes']} test genes]"

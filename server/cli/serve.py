@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-from urllib.parse import quote
 
 import click
 
@@ -41,6 +40,8 @@ def serve(workspace, host, port, threads, debug):
 
 
 def _announce(host: str, port: int, app) -> None:
+    from shallowchrome.tracks.hub.trackdb import ucsc_url
+
     shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     base = f"http://{shown}:{port}"
     hub = f"{base}/hub/hub.txt"
@@ -49,6 +50,6 @@ def _announce(host: str, port: int, app) -> None:
     click.echo(f"  home:     {base}/")
     click.echo(f"  browser:  {base}/browser")
     click.echo(f"  hub:      {hub}")
-    click.echo(f"  UCSC:     https://genome.ucsc.edu/cgi-bin/hgTracks?db={genome}&hubUrl={quote(hub, safe=':/')}")
+    click.echo(f"  UCSC:     {ucsc_url(hub, genome)}")
     click.echo("            (UCSC fetches the hub from its own servers: use a publicly reachable host name)")
     click.echo("  Ctrl-C to stop", err=False)

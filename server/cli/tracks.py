@@ -31,12 +31,13 @@ Examples:
 def tracks(workspace, genome, chrom_sizes, base_url, email, jobs):
     """Write bigBed/bigWig tracks and a UCSC/IGV track hub into WORKSPACE/hub/."""
     from shallowchrome.tracks.hub.write import write_tracks
+    from shallowchrome.tracks.workspace.layout import Workspace
 
     result = write_tracks(workspace, genome=genome, chrom_sizes=chrom_sizes, base_url=base_url, email=email,
                           jobs=jobs, progress=sys.stderr.isatty())
     click.echo(f"tracks: {len(result.epigenomes)} epigenome(s), {result.n_items} gene items, "
                f"{len(result.files)} track files")
-    click.echo(f"hub: {result.hub_dir / 'hub.txt'}")
+    click.echo(f"hub: {Workspace(workspace).hub_txt}")
 
 
 @click.group()

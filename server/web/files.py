@@ -18,6 +18,8 @@ from pathlib import Path
 
 from flask import Blueprint, abort, current_app, request, send_file
 
+from shallowchrome.tracks.io.chromsizes import packaged_path
+from shallowchrome.tracks.io.names import is_name
 from shallowchrome.server.web.state import data
 
 bp = Blueprint("files", __name__)
@@ -104,7 +106,7 @@ def add_cors(response):
 @bp.route("/hub/<path:relative>", methods=["GET", "HEAD"])
 def hub_file(relative):
     """Files of the track hub (hub.txt, genomes.txt, trackDb.txt, bigBed/bigWig tracks, descriptions)."""
-    return send_workspace_file(data().ws.root / "hub", relative)
+    return send_workspace_file(data().ws.hub_dir, relative)
 
 
 @bp.route("/files/<path:relative>", methods=["GET", "HEAD"])
@@ -116,12 +118,13 @@ def workspace_file(relative):
 @bp.route("/genome/<genome>.chrom.sizes", methods=["GET", "HEAD"])
 def chrom_sizes(genome):
     """Chromosome sizes for igv.js's sequence-less genome: the hub's copy, else the packaged table."""
-    hub_copy = data().ws.root / "hub" / genome / "chrom.sizes"
+    ws = data().ws
+    if not is_name(genome):
+        abort(404)
+    hub_copy = ws.chrom_sizes_path(genome)
     if hub_copy.is_file():
-        return send_workspace_file(data().ws.root / "hub", f"{genome}/chrom.sizes")
-    from importlib import resources
-
-    packaged = resources.files("shallowchrome.tracks").joinpath("data", f"{genome}.chrom.sizes")
+        return send_workspace_file(ws.hub_dir, hub_copy.relative_to(ws.hub_dir).as_posix())
+    packaged = packaged_path(genome)
     if not packaged.is_file():
         abort(404)
     return send_file(str(packaged), mimetype="text/plain", conditional=True, max_age=0)

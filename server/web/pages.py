@@ -1,30 +1,27 @@
 """HTML pages: home, gene search, gene page, igv.js browser."""
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
 from shallowchrome.model.errors import ShallowChromeError
 from shallowchrome.tracks.workspace.layout import UnknownGeneError
 
 from shallowchrome.server.web.state import data
+from shallowchrome.tracks.hub import igv
+from shallowchrome.tracks.hub.trackdb import ucsc_url
+from shallowchrome.tracks.workspace.layout import HUB_TXT
 
 bp = Blueprint("pages", __name__)
 
 
 def hub_url() -> str:
-    return request.host_url + "hub/hub.txt"
-
-
-def ucsc_url(hub: str, genome: str = "hg19") -> str:
-    return f"https://genome.ucsc.edu/cgi-bin/hgTracks?db={genome}&hubUrl={quote(hub, safe=':/')}"
+    return request.host_url + f"hub/{HUB_TXT}"
 
 
 @bp.app_context_processor
 def _globals():
     d = data()
-    hub_exists = (d.ws.root / "hub" / "hub.txt").is_file()
+    hub_exists = d.ws.hub_txt.is_file()
     return {"hub_exists": hub_exists, "genome": d.genome, "n_genes": len(d.genes)}
 
 
@@ -35,7 +32,7 @@ def home():
     hub = hub_url()
     return render_template("site/home.html", epigenomes=d.epigenome_summaries(), hub_url=hub,
                            ucsc_url=ucsc_url(hub, d.genome),
-                           has_chart=(d.ws.root / "evaluation.png").is_file(), info=d.info)
+                           has_chart=d.ws.evaluation_chart_path.is_file(), info=d.info)
 
 
 @bp.get("/search")
@@ -76,26 +73,11 @@ def gene(query):
 
 
 def igv_tracks() -> list[dict]:
-    """igv.js track configs per epigenome: predictions, then per mark its contribution and feature bigWigs."""
+    """igv.js track configs per epigenome (the hub's one track list): predictions, then per mark ψ and feature."""
     d = data()
-    genome = d.genome
-    tracks = []
-    for eid in d.epigenomes:
-        label = f"{eid} {d.tissue(eid).replace('_', ' ')}".strip()
-        url = f"/hub/{genome}/{eid}"
-        if d.ws.track_path(eid, "predictions.bb", genome).is_file():
-            tracks.append({"name": f"{label} predictions", "type": "annotation", "format": "bigbed",
-                           "url": f"{url}/predictions.bb", "displayMode": "EXPANDED", "visibilityWindow": 5_000_000})
-        for mark in d.models[eid]["marks"]:
-            if d.ws.track_path(eid, f"{mark}.contribution.bw", genome).is_file():
-                tracks.append({"name": f"{eid} {mark} contribution", "type": "wig", "format": "bigwig",
-                               "url": f"{url}/{mark}.contribution.bw", "height": 40, "autoscale": True,
-                               "color": "#1a7f37", "altColor": "#b42318"})
-            if d.ws.track_path(eid, f"{mark}.feature.bw", genome).is_file():
-                tracks.append({"name": f"{eid} {mark} max signal", "type": "wig", "format": "bigwig",
-                               "url": f"{url}/{mark}.feature.bw", "height": 30, "autoscale": True,
-                               "color": "#3b6ea8"})
-    return tracks
+    files = [f for f in igv.from_manifest(d.ws.hub_manifest()) if (d.ws.hub_dir / f.path).is_file()]
+    return igv.igv_tracks(files, lambda path: f"{request.script_root}/hub/{path}", client="browser",
+                          epigenomes=[e for e in d.epigenomes])
 
 
 @bp.get("/genes/<query>/pattern.<fmt>")

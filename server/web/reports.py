@@ -54,7 +54,7 @@ def report(query):
     except ShallowChromeError as exc:
         return render_template("site/error.html", status=409, message=str(exc)), 409
     except OSError as exc:
-        message = (f"cannot write the report cache in {d.ws.root / 'reports' / 'cache'} ({exc.strerror or exc}); "
+        message = (f"cannot write the report cache in {d.ws.report_cache_dir} ({exc.strerror or exc}); "
                    "fix: make that folder writable for the server, or make pages with `shallowchrome report`")
         return render_template("site/error.html", status=500, message=message), 500
     response = send_file(path, mimetype="text/html", conditional=True, etag=True, max_age=0)

@@ -5,25 +5,16 @@ the report cache, owned by the reports module).
 """
 from __future__ import annotations
 
-import json
-import math
 from functools import lru_cache
 
 import pandas as pd
 
+from shallowchrome.model.estimator import finite_or_none
+from shallowchrome.model.interpret import SIGNIFICANCE
 from shallowchrome.tracks.workspace.layout import Workspace
 
-SIGNIFICANCE = 1e-4
 #: Key of the app's :class:`WorkspaceData` in ``app.extensions``.
 EXTENSION = "shallowchrome"
-
-
-def _num(value):
-    """JSON-friendly number: NaN/inf/NA → None, numpy scalars → Python."""
-    if value is None or value is pd.NA:
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None
 
 
 class WorkspaceData:
@@ -32,7 +23,7 @@ class WorkspaceData:
     def __init__(self, root):
         self.ws = Workspace.open(root)
         self.info = self.ws.info
-        self.genome = self._genome()
+        self.genome = self.ws.genome
         self.epigenomes = self.ws.epigenomes()
         self.models = {e: self.ws.model(e) for e in self.epigenomes}
         self.evaluation = self.ws.evaluation()
@@ -61,13 +52,6 @@ class WorkspaceData:
             cols["chromhmm_state"] = [v if isinstance(v, str) else None for v in pred["chromhmm_state"]]
         return cols
 
-    def _genome(self) -> str:
-        """The assembly of the hub (``tracks --genome``, recorded in hub/tracks.json), else the build's."""
-        manifest = self.ws.hub_dir / "tracks.json"
-        if manifest.is_file():
-            return json.loads(manifest.read_text()).get("genome") or "hg19"
-        return self.info.get("genome", "hg19")
-
     def tissue(self, eid: str) -> str:
         return self.info["epigenomes"].get(eid, {}).get("tissue", "") or ""
 
@@ -81,10 +65,10 @@ class WorkspaceData:
                 row = ev.loc[eid]
                 model = self.models[eid]
                 rec.update(marks=model["marks"], configuration=model["configuration"],
-                           auroc={"mean": _num(row.auroc_mean), "sd": _num(row.auroc_sd)},
-                           aupr={"mean": _num(row.aupr_mean), "sd": _num(row.aupr_sd)},
-                           f1={"mean": _num(row.f1_mean), "sd": _num(row.f1_sd)},
-                           deepchrome_auroc=_num(row.deepchrome_auroc), n_genes=int(row.n_genes),
+                           auroc={"mean": finite_or_none(row.auroc_mean), "sd": finite_or_none(row.auroc_sd)},
+                           aupr={"mean": finite_or_none(row.aupr_mean), "sd": finite_or_none(row.aupr_sd)},
+                           f1={"mean": finite_or_none(row.f1_mean), "sd": finite_or_none(row.f1_sd)},
+                           deepchrome_auroc=finite_or_none(row.deepchrome_auroc), n_genes=int(row.n_genes),
                            threshold=model["threshold"])
             else:
                 rec["reason"] = status.get("reason", "")
@@ -114,16 +98,16 @@ class WorkspaceData:
                 "tissue": self.tissue(eid),
                 "split": model["interpretation_split"],
                 "part": col["part"][row],
-                "features": {m: _num(col["features"][m][row]) for m in marks},
-                "weights": {m: _num(model["weights"][m]) for m in marks},
-                "contributions": {m: _num(col["contributions"][m][row]) for m in marks},
-                "bias": _num(model["bias"]),
-                "logit": _num(col["logit"][row]),
-                "probability": _num(col["probability"][row]),
+                "features": {m: finite_or_none(col["features"][m][row]) for m in marks},
+                "weights": {m: finite_or_none(model["weights"][m]) for m in marks},
+                "contributions": {m: finite_or_none(col["contributions"][m][row]) for m in marks},
+                "bias": finite_or_none(model["bias"]),
+                "logit": finite_or_none(col["logit"][row]),
+                "probability": finite_or_none(col["probability"][row]),
                 "predicted": "ON" if col["predicted"][row] == 1 else "OFF",
-                "rpkm": _num(col["rpkm"][row]),
+                "rpkm": finite_or_none(col["rpkm"][row]),
                 "label": None if label is None else ("ON" if label == 1 else "OFF"),
-                "p_values": {m: _num(pvals.get(m)) for m in ["bias", *marks]},
+                "p_values": {m: finite_or_none(pvals.get(m)) for m in ["bias", *marks]},
                 "significant": {m: (pvals.get(m) is not None and pvals[m] <= SIGNIFICANCE) for m in marks},
             }
             state = col.get("chromhmm_state")

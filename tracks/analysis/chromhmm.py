@@ -81,7 +81,7 @@ def validate(ws: Workspace, emissions_path=None, groups_path=None, segmentations
             reason = (f"its model and the emission table share {len(pairs)} mark(s) "
                       f"({', '.join(m for m, _ in pairs) or 'none'}); matching needs at least two")
             if epigenomes:
-                raise ModelError(f"{eid}: {reason}; fix: give an emission table with the model's marks "
+                raise ModelError(f"{eid}: {reason}", fix=f"give an emission table with the model's marks "
                                  f"({', '.join(ws.model(eid)['marks'])}) or leave {eid} out of --epigenomes")
             log.warning("%s: skipped, %s", eid, reason)
             summary["skipped"][eid] = reason
@@ -106,8 +106,8 @@ def validate(ws: Workspace, emissions_path=None, groups_path=None, segmentations
                         tss_without_state=int(pd.isna(tss[eid]).sum()))
         summary["epigenomes"][eid] = info
     if not state_tables:
-        raise ModelError(f"no epigenome shares two marks with the emission table ({', '.join(emissions.columns)}); "
-                         f"fix: give --emissions with the marks the models use")
+        raise ModelError(f"no epigenome shares two marks with the emission table ({', '.join(emissions.columns)})",
+                         fix="give --emissions with the marks the models use")
     return ChromHMMResult(
         states=_first(pd.concat(state_tables, ignore_index=True), "epigenome"),
         groups=_first(pd.concat(group_tables, ignore_index=True), "epigenome"),

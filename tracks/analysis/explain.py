@@ -81,8 +81,8 @@ def split_features(view: EpigenomeView, record: dict) -> np.ndarray:
     missing = [c for c in columns if c not in view.features.columns]
     if missing:
         raise ModelError(f"{view.eid}: features.tsv has no column {', '.join(missing)} for split "
-                         f"{record.get('split', view.model.get('interpretation_split'))}; fix: rebuild the workspace "
-                         f"with this version of shallowchrome build")
+                         f"{record.get('split', view.model.get('interpretation_split'))}",
+                         fix="rebuild the workspace with this version of shallowchrome build")
     return view.features[columns].to_numpy(dtype=np.float64)
 
 

@@ -16,13 +16,14 @@ import threading
 import numpy as np
 import pandas as pd
 
-from shallowchrome.model.interpret import SIGNIFICANCE
+from shallowchrome.model.interpret import SIGNIFICANCE, role
+from shallowchrome.tracks import style
+from shallowchrome.tracks.style import hex_colour
 
 FORMATS = ("png", "svg")
-ACTIVATING = "#2E9A4B"  # green
-REPRESSING = "#C8413B"  # red
-NOT_SIGNIFICANT = "#B3B3B3"  # grey
-RANK_COLOURS = ("#08519C", "#4A8FCB", "#9CC3E4", "#DCE9F5", "#EEEEEE")
+ACTIVATING, REPRESSING, NOT_SIGNIFICANT = (hex_colour(c) for c in (style.ACTIVATING, style.REPRESSING,
+                                                                     style.NOT_SIGNIFICANT))
+RANK_COLOURS = style.RANK_COLOURS
 
 
 def _figure(width: float, height: float):
@@ -52,9 +53,7 @@ def render(fig, fmt: str) -> bytes:
 
 def bar_colour(coef: float, significant) -> str:
     """Green for an activating term, red for a repressing one, grey when not significant (or undefined)."""
-    if not significant:
-        return NOT_SIGNIFICANT
-    return ACTIVATING if coef > 0 else REPRESSING if coef < 0 else NOT_SIGNIFICANT
+    return hex_colour(style.term_colour(role(coef), significant))
 
 
 # --- Figure 3: regulative patterns -------------------------------------------------------

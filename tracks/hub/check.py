@@ -32,6 +32,7 @@ from shallowchrome.model.errors import InputError
 from shallowchrome.tracks.hub import bbifile
 from shallowchrome.tracks.hub.bigbed import parse_autosql_names
 from shallowchrome.tracks.hub.trackdb import LONG_LABEL_MAX, SHORT_LABEL_MAX
+from shallowchrome.tracks.workspace.layout import TRACKS_JSON
 
 CONTAINER_KEYS = ("compositeTrack", "superTrack", "container", "view")
 KNOWN = {
@@ -136,7 +137,7 @@ class _Resolver:
 
     def __init__(self, hub_dir: Path):
         self.hub_dir = hub_dir
-        manifest = hub_dir / "tracks.json"
+        manifest = hub_dir / TRACKS_JSON
         self.base = None
         if manifest.is_file():
             try:

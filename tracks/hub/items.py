@@ -21,12 +21,10 @@ import re
 import numpy as np
 import pandas as pd
 
+from shallowchrome.tracks.style import CLASS_RGB, OUTCOME_RGB
 from shallowchrome.tracks.hub.bigbed import BED9_FIELDS, AutoSql, bed_sort_order
 
 THICK_HALF_WIDTH = 500
-#: Okabe-Ito colours, distinguishable with the common colour-vision deficiencies.
-CLASS_RGB = {1: "0,158,115", 0: "213,94,0"}  # predicted ON bluish green, OFF vermillion
-OUTCOME_RGB = {"correct": "0,114,178", "wrong": "230,159,0", "unlabelled": "153,153,153"}
 NONE_MARK = "none"
 
 

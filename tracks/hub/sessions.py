@@ -17,74 +17,32 @@ igv.js gets a sequence-less reference from the hub's ``GENOME/chrom.sizes``
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from xml.sax.saxutils import quoteattr
 
-from shallowchrome.tracks.hub.trackdb import FEATURE_COLOR, PSI_ALT_COLOR, PSI_COLOR
+from shallowchrome.tracks.workspace.layout import CHROM_SIZES
+from shallowchrome.tracks.hub.igv import TrackFile, desktop_colours, igv_tracks, shown_tracks
 
-
-@dataclass(frozen=True)
-class TrackFile:
-    """One track file of the hub. ``path`` is POSIX and relative to the hub folder."""
-
-    epigenome: str
-    tissue: str
-    kind: str  # predictions | outcome | contribution | feature
-    mark: str | None
-    path: str
-
-    @property
-    def label(self) -> str:
-        what = {"predictions": "predicted", "outcome": "right/wrong", "contribution": f"{self.mark} psi",
-                "feature": f"{self.mark} max"}[self.kind]
-        tissue = f" {self.tissue.replace('_', ' ')}" if self.tissue and self.kind in ("predictions", "outcome") else ""
-        return f"{self.epigenome}{tissue} {what}"
-
-
-SESSION_KINDS = ("predictions", "contribution", "feature")
-
-
-def session_tracks(files: list[TrackFile]) -> list[TrackFile]:
-    rank = {k: i for i, k in enumerate(SESSION_KINDS)}
-    chosen = [f for f in files if f.kind in rank]
-    epi_order = list(dict.fromkeys(f.epigenome for f in files))
-    return sorted(chosen, key=lambda f: (epi_order.index(f.epigenome), rank[f.kind]))  # stable: marks keep their order
+__all__ = ["TrackFile", "igv_desktop_session", "igv_js_session"]
 
 
 def _url(base_url: str | None, path: str) -> str:
     return f"{base_url.rstrip('/')}/{path}" if base_url else path
 
 
-def _rgb(triple: str) -> str:
-    return f"rgb({triple})"
-
-
 def igv_js_session(files: list[TrackFile], genome: str, locus: str, base_url: str | None = None) -> str:
     """The igv.js session document (``browser.loadSession({url})`` or the igv.js app's Session menu)."""
-    tracks = []
-    for f in session_tracks(files):
-        url = _url(base_url, f.path)
-        if f.kind == "predictions":
-            tracks.append({"name": f.label, "type": "annotation", "format": "bigbed", "url": url,
-                           "displayMode": "EXPANDED", "visibilityWindow": 5_000_000})
-        elif f.kind == "contribution":
-            tracks.append({"name": f.label, "type": "wig", "format": "bigwig", "url": url, "height": 40,
-                           "autoscale": True, "color": _rgb(PSI_COLOR), "altColor": _rgb(PSI_ALT_COLOR)})
-        else:
-            tracks.append({"name": f.label, "type": "wig", "format": "bigwig", "url": url, "height": 40,
-                           "autoscale": True, "color": _rgb(FEATURE_COLOR), "windowFunction": "max"})
     doc = {
         "reference": {"id": genome, "name": genome, "format": "chromsizes",
-                      "fastaURL": _url(base_url, f"{genome}/chrom.sizes")},
+                      "fastaURL": _url(base_url, f"{genome}/{CHROM_SIZES}")},
         "locus": locus,
-        "tracks": tracks,
+        "tracks": igv_tracks(files, lambda path: _url(base_url, path)),
     }
     return json.dumps(doc, indent=2) + "\n"
 
 
 def igv_desktop_session(files: list[TrackFile], genome: str, locus: str, base_url: str | None = None) -> str:
     """The IGV desktop session document (File > Open Session)."""
-    chosen = session_tracks(files)
+    chosen = shown_tracks(files)
     lines = ['<?xml version="1.0" encoding="UTF-8" standalone="no"?>',
              f'<Session genome={quoteattr(genome)} hasGeneTrack="false" hasSequenceTrack="false" '
              f'locus={quoteattr(locus)} version="8">',
@@ -100,8 +58,8 @@ def igv_desktop_session(files: list[TrackFile], genome: str, locus: str, base_ur
             lines.append(f'        <Track attributeKey={quoteattr(f.label)} clazz="org.broad.igv.track.FeatureTrack" '
                          f'displayMode="EXPANDED" id={quoteattr(path)} name={quoteattr(f.label)} visible="true"/>')
         else:
-            color = PSI_COLOR if f.kind == "contribution" else FEATURE_COLOR
-            alt = f' altColor="{PSI_ALT_COLOR}"' if f.kind == "contribution" else ""
+            color, alt_color = desktop_colours(f)
+            alt = f' altColor="{alt_color}"' if alt_color else ""
             lines.append(f'        <Track attributeKey={quoteattr(f.label)} autoScale="true" '
                          f'clazz="org.broad.igv.track.DataSourceTrack" color="{color}"{alt} height="40" '
                          f'id={quoteattr(path)} name={quoteattr(f.label)} renderer="BAR_CHART" visible="true"/>')

@@ -20,14 +20,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from shallowchrome.tracks import style
+from shallowchrome.tracks.workspace.layout import GENOMES_TXT, HUB_HTML, TRACKDB_TXT, description_page
+
 SHORT_LABEL_MAX = 17
 LONG_LABEL_MAX = 80
 HUB_NAME = "ShallowChrome"
 DEFAULT_EMAIL = "shallowchrome@example.org"
 
 PREDICTION_MOUSEOVER = "$name ($gene_id) P(ON) $probability, logit $logit; top: $top_mark ($top_contrib)"
-PSI_COLOR, PSI_ALT_COLOR = "0,158,115", "213,94,0"
-FEATURE_COLOR = "86,180,233"
+#: ψ bigWigs: positive values green (activating), negative red (altColor); features sky blue.
+PSI_COLOR, PSI_ALT_COLOR, FEATURE_COLOR = style.ACTIVATING, style.REPRESSING, style.FEATURE
 
 
 @dataclass
@@ -119,7 +122,7 @@ def prediction_composite(name: str, epis, url, kind: str, marks: list[str], with
         "searchIndex": "name,gene_id",
         "visibility": "hide" if outcome else "pack",
         "priority": "9" if outcome else "1",
-        "html": f"{kind}.html",
+        "html": description_page(kind),
     }
     stanza = Stanza(settings)
     for e in epis:
@@ -151,7 +154,7 @@ def mark_composite(name: str, epis, url, kind: str, mark: str, priority: float) 
         "windowingFunction": "mean" if psi else "maximum",
         "visibility": "full" if psi else "hide",
         "priority": f"{priority:g}",
-        "html": f"{kind}_{ident(mark)}.html",
+        "html": description_page(kind, mark),
     }
     stanza = Stanza(settings)
     for e in members:
@@ -180,11 +183,18 @@ def trackdb_text(stanzas: list[Stanza]) -> str:
     return head + "\n".join(s.text() for s in stanzas)
 
 
-def hub_txt(email: str = DEFAULT_EMAIL, genomes_file: str = "genomes.txt", description: str = "hub.html") -> str:
+def hub_txt(email: str = DEFAULT_EMAIL, genomes_file: str = GENOMES_TXT, description: str = HUB_HTML) -> str:
     return (f"hub {HUB_NAME}\nshortLabel {HUB_NAME}\n"
             f"longLabel ShallowChrome: gene expression predicted and explained by histone marks\n"
             f"genomesFile {genomes_file}\nemail {email}\ndescriptionUrl {description}\n")
 
 
 def genomes_txt(genome: str) -> str:
-    return f"genome {genome}\ntrackDb {genome}/trackDb.txt\n"
+    return f"genome {genome}\ntrackDb {genome}/{TRACKDB_TXT}\n"
+
+
+def ucsc_url(hub_url: str, genome: str) -> str:
+    """The UCSC Genome Browser link that loads the hub at ``hub_url`` (a public URL) on ``genome``."""
+    from urllib.parse import quote
+
+    return f"https://genome.ucsc.edu/cgi-bin/hgTracks?db={genome}&hubUrl={quote(hub_url, safe=':/')}"

@@ -19,7 +19,6 @@ first, and the hub text is written last.
 """
 from __future__ import annotations
 
-import json
 import logging
 import re
 from dataclasses import dataclass, field
@@ -43,20 +42,13 @@ from shallowchrome.tracks.hub.tabix import write_bed_with_tabix
 from shallowchrome.tracks.hub.territories import nearest_tss_territories
 from shallowchrome.tracks.io.textio import write_text_atomic
 from shallowchrome.tracks.workspace.executor import map_jobs
-from shallowchrome.tracks.workspace.layout import Workspace, write_json_atomic
+from shallowchrome.tracks.workspace.layout import (DEFAULT_GENOME, GENOMES_TXT, HUB_HTML, SESSION_JSON, SESSION_XML,
+                                                   TRACK_FILE, Workspace, description_page, write_json_atomic)
 
 log = logging.getLogger(__name__)
 
 INDEX_FIELDS = ("name", "gene_id")
 PREDICTION_COLUMNS = ("gene_id", "chrom", "tss", "logit", "probability", "rpkm", "label", "part")
-SESSION_JSON, SESSION_XML, MANIFEST = "igv_session.json", "igv_session.xml", "tracks.json"
-
-
-def track_filename(kind: str, mark: str | None = None) -> str:
-    """File name of a track in WS/hub/GENOME/EID/."""
-    if kind in ("predictions", "outcome"):
-        return f"{kind}.bb"
-    return f"{re.sub(r'[^A-Za-z0-9_.-]', '_', mark)}.{kind}.bw"
 
 
 @dataclass
@@ -123,20 +115,19 @@ def write_epigenome(ws: Workspace, plan: EpigenomePlan, sizes: ChromSizes, terri
     items, autosql = plan.items, plan.autosql
     names = autosql.names
     folder = ws.track_dir(plan.eid, genome)
-    write_text_atomic(folder / "predictions.as", autosql.text())
+    write_text_atomic(ws.track_file(plan.eid, "schema", genome=genome), autosql.text())
     rest = {kind: rest_strings(items, names, rgb) for kind, rgb in (("predictions", "reserved"),
                                                                    ("outcome", "outcome_rgb"))}
-    write_bed_with_tabix(folder / "predictions.bed", bed_text(items, names, rest["predictions"]))
+    write_bed_with_tabix(ws.track_file(plan.eid, "bed", genome=genome), bed_text(items, names, rest["predictions"]))
     chrom, start, end = items["chrom"].tolist(), items["chromStart"].to_numpy(), items["chromEnd"].to_numpy()
     for kind in ("predictions", "outcome"):
-        write_bigbed(folder / track_filename(kind), chrom, start, end, rest[kind], sizes,
+        write_bigbed(ws.track_file(plan.eid, kind, genome=genome), chrom, start, end, rest[kind], sizes,
                      autosql, defined_fields=9, index_fields=INDEX_FIELDS)
     for (kind, mark), values in plan.wig_values.items():
-        write_bigwig(folder / track_filename(kind, mark), territories["chrom"], territories["start"],
+        write_bigwig(ws.track_file(plan.eid, kind, mark, genome), territories["chrom"], territories["start"],
                      territories["end"], values, sizes)
-    rel = f"{genome}/{plan.eid}"
-    files = [TrackFile(plan.eid, plan.tissue, k, None, f"{rel}/{track_filename(k)}") for k in ("predictions", "outcome")]
-    files += [TrackFile(plan.eid, plan.tissue, k, m, f"{rel}/{track_filename(k, m)}") for (k, m) in plan.wig_values]
+    keys = [(k, None) for k in ("predictions", "outcome")] + list(plan.wig_values)
+    files = [TrackFile(plan.eid, plan.tissue, k, m, ws.track_relpath(plan.eid, k, m, genome)) for k, m in keys]
     log.info("%s: tracks written to %s", plan.eid, folder)
     return files
 
@@ -155,14 +146,14 @@ def write_hub_text(ws: Workspace, plans, files: list[TrackFile], genome: str, si
     """Pages, trackDb, genomes.txt, hub.txt, sessions and the manifest (after every track file exists)."""
     marks = list(dict.fromkeys(m for p in plans for m in p.marks))
     gdir = ws.hub_genome_dir(genome)
-    write_text_atomic(gdir / "chrom.sizes", sizes.text())
+    write_text_atomic(ws.chrom_sizes_path(genome), sizes.text())
     ctx = _page_context(plans, marks, window, genome, n_genes)
     fields = list(plans[0].autosql.fields) if plans else []
     for kind in ("predictions", "outcome"):
-        write_text_atomic(gdir / f"{kind}.html", hub_pages.prediction_page(kind, fields, **ctx))
+        write_text_atomic(gdir / description_page(kind), hub_pages.prediction_page(kind, fields, **ctx))
     for mark in marks:
         for kind in ("contribution", "feature"):
-            write_text_atomic(gdir / f"{kind}_{hub.ident(mark)}.html", hub_pages.mark_page(kind, mark, **ctx))
+            write_text_atomic(gdir / description_page(kind, mark), hub_pages.mark_page(kind, mark, **ctx))
     by_key = {(f.epigenome, f.kind, f.mark): f.path for f in files}
 
     def url(eid, kind, mark):
@@ -171,19 +162,18 @@ def write_hub_text(ws: Workspace, plans, files: list[TrackFile], genome: str, si
 
     epis = [hub.EpigenomeEntry(p.eid, p.tissue, p.marks, p.auroc) for p in plans]
     with_chromhmm = bool(plans) and all("chromhmm_state" in p.autosql.names for p in plans)
-    write_text_atomic(gdir / "trackDb.txt", hub.trackdb_text(hub.trackdb(epis, marks, url, with_chromhmm)))
-    hdir = ws.hub_dir
-    write_text_atomic(hdir / "hub.html", hub_pages.index_page(**ctx))
-    write_text_atomic(hdir / "genomes.txt", hub.genomes_txt(genome))
-    write_text_atomic(hdir / SESSION_JSON, igv_js_session(files, genome, locus, base_url))
-    write_text_atomic(hdir / SESSION_XML, igv_desktop_session(files, genome, locus, base_url))
-    write_json_atomic(hdir / MANIFEST, {
+    write_text_atomic(ws.trackdb_path(genome), hub.trackdb_text(hub.trackdb(epis, marks, url, with_chromhmm)))
+    write_text_atomic(ws.hub_path(HUB_HTML), hub_pages.index_page(**ctx))
+    write_text_atomic(ws.hub_path(GENOMES_TXT), hub.genomes_txt(genome))
+    write_text_atomic(ws.hub_path(SESSION_JSON), igv_js_session(files, genome, locus, base_url))
+    write_text_atomic(ws.hub_path(SESSION_XML), igv_desktop_session(files, genome, locus, base_url))
+    write_json_atomic(ws.hub_manifest_path, {
         "format_version": 1, "genome": genome, "chrom_sizes": sizes.source, "base_url": base_url, "window": window,
         "epigenomes": [p.eid for p in plans],
         "tracks": [{"epigenome": f.epigenome, "tissue": f.tissue, "kind": f.kind, "mark": f.mark, "path": f.path}
                    for f in files],
     })
-    write_text_atomic(hdir / "hub.txt", hub.hub_txt(email))
+    write_text_atomic(ws.hub_txt, hub.hub_txt(email))
 
 
 def _locus(genes: pd.DataFrame, window: int) -> str:
@@ -192,7 +182,7 @@ def _locus(genes: pd.DataFrame, window: int) -> str:
     return f"{g['chrom']}:{max(1, int(g['tss']) - 2 * window + 1)}-{int(g['tss']) + 2 * window}"
 
 
-def write_tracks(workspace, genome: str = "hg19", chrom_sizes=None, base_url: str | None = None,
+def write_tracks(workspace, genome: str = DEFAULT_GENOME, chrom_sizes=None, base_url: str | None = None,
                  email: str = hub.DEFAULT_EMAIL, jobs: int = 1, progress: bool = False) -> TracksResult:
     """Write every epigenome's tracks and the hub of a built workspace; see the module docstring."""
     ws = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
@@ -208,7 +198,7 @@ def write_tracks(workspace, genome: str = "hg19", chrom_sizes=None, base_url: st
     window = int(ws.info["parameters"]["window"])
     genes = ws.genes()
     check_genes_fit(sizes, genes["chrom"].to_numpy(dtype=object), genes["tss"].to_numpy(), genes["gene_id"].to_numpy(),
-                    ws.root / "genes.tsv")
+                    ws.genes_path)
     territories = nearest_tss_territories(genes["chrom"], genes["tss"], genes["gene_id"], window, sizes.sizes)
     plans = [plan_epigenome(ws, eid, genes, sizes, window, territories) for eid in eids]
 
@@ -230,14 +220,13 @@ def refresh_tracks(workspace, jobs: int = 1, progress: bool = False) -> TracksRe
     Returns None when the workspace has no hub yet.
     """
     ws = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
-    manifest = ws.hub_dir / MANIFEST
-    if not manifest.is_file():
+    recorded = ws.hub_manifest()
+    if recorded is None:
         return None
-    recorded = json.loads(manifest.read_text())
     sizes = recorded.get("chrom_sizes") or ""
-    return write_tracks(ws, genome=recorded.get("genome", "hg19"),
+    return write_tracks(ws, genome=recorded.get("genome", DEFAULT_GENOME),
                         chrom_sizes=None if sizes.startswith("packaged") or not Path(sizes).is_file() else sizes,
-                        base_url=recorded.get("base_url"), email=_hub_email(ws.hub_dir / "hub.txt"),
+                        base_url=recorded.get("base_url"), email=_hub_email(ws.hub_txt),
                         jobs=jobs, progress=progress)
 
 
@@ -247,16 +236,11 @@ def _hub_email(hub_txt: Path) -> str:
     return next((line.split(None, 1)[1].strip() for line in lines if line.startswith("email ")), hub.DEFAULT_EMAIL)
 
 
-#: Names of the files ``tracks`` writes into an epigenome's folder (nothing else is ever deleted there).
-_TRACK_FILE = re.compile(r"^(predictions\.(bb|as|bed|bed\.gz|bed\.gz\.tbi)|outcome\.bb|.+\.(contribution|feature)\.bw)$")
-
-
 def _recorded_epigenomes(ws: Workspace, genome: str) -> set:
     """Epigenomes of the hub written before, for the same genome (none when there is no hub)."""
-    manifest = ws.hub_dir / MANIFEST
-    if not manifest.is_file():
+    recorded = ws.hub_manifest()
+    if recorded is None:
         return set()
-    recorded = json.loads(manifest.read_text())
     return set(recorded.get("epigenomes", [])) if recorded.get("genome") == genome else set()
 
 
@@ -265,7 +249,7 @@ def _remove_track_folder(folder: Path) -> None:
     if not folder.is_dir():
         return
     for path in folder.iterdir():
-        if path.is_file() and _TRACK_FILE.match(path.name):
+        if path.is_file() and TRACK_FILE.match(path.name):
             path.unlink()
     if not any(folder.iterdir()):
         folder.rmdir()

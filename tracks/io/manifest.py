@@ -17,6 +17,7 @@ import pandas as pd
 
 from shallowchrome.model.errors import InputError
 
+from shallowchrome.tracks.io.names import check_name
 from shallowchrome.tracks.io.peaks import infer_format, normalise_format
 from shallowchrome.tracks.io.tables import read_tsv
 
@@ -39,6 +40,11 @@ def read_peaks_manifest(path) -> pd.DataFrame:
         lines = ", ".join(str(x) for x in others["line"])
         raise InputError(path, f"{d.epigenome} {d.mark} has more than one {d.format} file (lines/files: {lines})",
                          fix="keep one file per epigenome, mark and format")
+    for rec in frame[["epigenome", "mark", "line"]].itertuples(index=False):
+        line = rec.line if isinstance(rec.line, int) else None
+        source = path if line is not None else path / str(rec.line)
+        check_name(rec.epigenome, "epigenome id", source, line)
+        check_name(rec.mark, "mark", source, line)
     return frame.sort_values(key, kind="stable").reset_index(drop=True)
 
 

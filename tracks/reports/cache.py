@@ -25,16 +25,14 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 from shallowchrome.tracks.reports.context import ReportContext, ReportOptions
-from shallowchrome.tracks.reports.page import REPORT_FORMAT, gene_page, package_version
+from shallowchrome.tracks.reference import package_version
+from shallowchrome.tracks.reports.page import REPORT_FORMAT, gene_page
 from shallowchrome.tracks.io.textio import write_text_atomic
 from shallowchrome.tracks.workspace.layout import Workspace
 
 log = logging.getLogger(__name__)
 
 KEY_LENGTH = 16
-_WORKSPACE_FILES = ("workspace.json", "genes.tsv", "splits.tsv.gz", "peaks.tsv", "hub/tracks.json",
-                    "interpretation/chromhmm.json")
-_EPIGENOME_FILES = ("model.json", "predictions.tsv", "features.tsv")
 
 
 def _stat(path: Path):
@@ -48,10 +46,7 @@ def _stat(path: Path):
 def workspace_key(ws: Workspace, options: ReportOptions) -> str:
     """The hash pages depend on (see the module docstring); hex, :data:`KEY_LENGTH` characters."""
     state = {"format": REPORT_FORMAT, "version": package_version(), "options": asdict(options),
-             "files": {name: _stat(ws.root / name) for name in _WORKSPACE_FILES}}
-    for eid in ws.epigenomes():
-        for name in _EPIGENOME_FILES:
-            state["files"][f"epigenomes/{eid}/{name}"] = _stat(ws.epigenome_dir(eid) / name)
+             "files": {path.relative_to(ws.root).as_posix(): _stat(path) for path in ws.dependency_files()}}
     return hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()[:KEY_LENGTH]
 
 
@@ -61,7 +56,7 @@ class ReportCache:
     def __init__(self, ws: Workspace, options: ReportOptions | None = None):
         self.ws = ws
         self.options = (options or ReportOptions(embed=False)).check()
-        self.folder = ws.root / "reports" / "cache" / "pages"
+        self.folder = ws.report_cache_dir / "pages"
         self._lock = threading.Lock()
         self._contexts: dict = {}  # (key, embed) → ReportContext
         self.generated = 0  # pages made by this cache (for tests and logs)

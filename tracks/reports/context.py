@@ -23,7 +23,7 @@ from shallowchrome.model.errors import InputError, ShallowChromeError
 from shallowchrome.tracks.io.chromsizes import load_chrom_sizes
 from shallowchrome.tracks.analysis.explain import check_epigenomes
 from shallowchrome.tracks.reports.regions import ensure_copy, peak_bed_text, safe_name, segmentation_bed_text
-from shallowchrome.tracks.workspace.layout import Workspace
+from shallowchrome.tracks.workspace.layout import DEFAULT_GENOME, Workspace, track_filename
 
 log = logging.getLogger(__name__)
 
@@ -109,11 +109,11 @@ class ReportContext:
             raise InputError(ws.root, "has no fitted epigenome to report on",
                              fix="rebuild it with `shallowchrome build`")
         manifest = hub_manifest(ws)
-        self.genome = manifest.get("genome", "hg19")
+        self.genome = manifest.get("genome") or DEFAULT_GENOME
         self.window = int(ws.info["parameters"]["window"])
         self.sizes = chrom_sizes(ws, self.genome)
-        self.cache_dir = ws.root / "reports" / "cache"
-        peaks = pd.read_csv(ws.root / "peaks.tsv", sep="\t", dtype=str)
+        self.cache_dir = ws.report_cache_dir
+        peaks = pd.read_csv(ws.peaks_path, sep="\t", dtype=str)
         segmentations = recorded_segmentations(ws)
         self.sources = {eid: epigenome_sources(ws, eid, manifest, peaks, segmentations.get(eid)) for eid in self.eids}
         self.has_chromhmm = any("chromhmm_state" in s.predictions for s in self.sources.values())
@@ -177,7 +177,7 @@ class ReportContext:
         chrom, tss = str(gene["chrom"]), int(gene["tss"])
         size = self.sizes.get(chrom)
         if size is None:
-            raise InputError(self.ws.root / "genes.tsv", f"gene {gene['gene_id']} lies on {chrom}, absent from the "
+            raise InputError(self.ws.genes_path, f"gene {gene['gene_id']} lies on {chrom}, absent from the "
                              f"{self.genome} chromosome sizes",
                              fix="rebuild the tracks with the assembly the genes use")
         return Region(chrom, max(0, tss - self.options.flank), min(size, tss + self.options.flank + 1), tss)
@@ -185,16 +185,16 @@ class ReportContext:
 
 def hub_manifest(ws: Workspace) -> dict:
     """WS/hub/tracks.json (written last by ``shallowchrome tracks``)."""
-    path = ws.hub_dir / "tracks.json"
-    if not path.is_file():
-        raise InputError(ws.root, "has no track hub (hub/tracks.json), whose tracks the report pages show",
-                         fix=f"run `shallowchrome tracks {ws.root}` first")
-    return json.loads(path.read_text())
+    manifest = ws.hub_manifest()
+    if manifest is None:
+        raise InputError(ws.root, f"has no track hub ({ws.hub_manifest_path.relative_to(ws.root).as_posix()}), "
+                         "whose tracks the report pages show", fix=f"run `shallowchrome tracks {ws.root}` first")
+    return manifest
 
 
 def chrom_sizes(ws: Workspace, genome: str) -> dict:
     """The hub's chrom.sizes, else the packaged table of ``genome``."""
-    hub_copy = ws.hub_genome_dir(genome) / "chrom.sizes"
+    hub_copy = ws.chrom_sizes_path(genome)
     return load_chrom_sizes(genome, hub_copy if hub_copy.is_file() else None).sizes
 
 
@@ -212,7 +212,7 @@ def epigenome_sources(ws: Workspace, eid: str, manifest: dict, peaks: pd.DataFra
     """Model, predictions, hub tracks and input files of one epigenome; a missing prediction track is an error."""
     tracks = [t for t in manifest.get("tracks", []) if t.get("epigenome") == eid]
     hub = ws.hub_dir
-    bed = next((hub / Path(t["path"]).parent / "predictions.bed.gz" for t in tracks if t["kind"] == "predictions"),
+    bed = next((hub / Path(t["path"]).parent / track_filename("bed.gz") for t in tracks if t["kind"] == "predictions"),
                None)
     if bed is None or not bed.is_file() or not Path(f"{bed}.tbi").is_file():
         raise InputError(hub, f"has no indexed prediction track of {eid} (predictions.bed.gz + .tbi)",

@@ -27,14 +27,15 @@ import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import metadata, resources
 
 import pandas as pd
 
 from shallowchrome.model.errors import ModelError
-from shallowchrome.model.interpret import SIGNIFICANCE
+from shallowchrome.model.estimator import finite_or_none as _finite
+from shallowchrome.model.interpret import SIGNIFICANCE, role as _role
 
 from shallowchrome.templates import environment, static_text
+from shallowchrome.tracks.reference import package_version
 from shallowchrome.tracks.analysis.explain import explain
 from shallowchrome.tracks.analysis.pattern_charts import patterns_chart
 from shallowchrome.tracks.reports.context import Region, ReportContext
@@ -68,19 +69,8 @@ def explain_gene(ctx: ReportContext, gene_id: str) -> tuple[dict, dict]:
         try:
             (found[eid],) = explain(ctx.ws, [gene_id], [eid], cache=ctx.explain_cache)["explanations"]
         except ModelError as exc:
-            missing[eid] = str(exc).split("; fix:")[0]
+            missing[eid] = exc.detail
     return found, missing
-
-
-def _finite(value):
-    if value is None or value is pd.NA:
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None
-
-
-def _role(weight: float) -> str:
-    return "activating" if weight > 0 else "repressing" if weight < 0 else "none"
 
 
 def epigenome_row(ctx: ReportContext, eid: str, gene: dict, e: dict | None, reason: str | None) -> dict:
@@ -159,14 +149,6 @@ def chart_svg(explanations: list[dict]) -> str | None:
         return None
     svg = patterns_chart({"significance": SIGNIFICANCE, "explanations": explanations}, "svg").decode("utf-8")
     return svg[svg.index("<svg"):]
-
-
-@lru_cache(maxsize=1)
-def package_version() -> str:
-    try:
-        return metadata.version("shallowchrome")
-    except metadata.PackageNotFoundError:  # pragma: no cover - a source tree that is not installed
-        return "unknown"
 
 
 def render_template(ctx: ReportContext, gene: dict, region: Region, rows: list[dict], svg: str | None) -> str:

@@ -15,20 +15,17 @@ from typing import TYPE_CHECKING
 
 from shallowchrome.model.chromhmm import state_number
 
-from shallowchrome.tracks.analysis.pattern_charts import ACTIVATING, NOT_SIGNIFICANT, REPRESSING
+from shallowchrome.tracks import style
+from shallowchrome.tracks.hub.igv import TrackFile, igv_track
 from shallowchrome.tracks.reports.igv import IgvTrack
 from shallowchrome.tracks.reports.regions import bigwig_bedgraph, fetch_lines, tabix_header
 
 if TYPE_CHECKING:
     from shallowchrome.tracks.reports.context import EpigenomeSources, Region, ReportContext
 
-#: Roadmap colours of the 15 core-mark ChromHMM states by state number (15_Quies light grey instead of white).
-CHROMHMM_RGB = {1: "255,0,0", 2: "255,69,0", 3: "50,205,50", 4: "0,128,0", 5: "0,100,0", 6: "194,225,5",
-                7: "255,255,0", 8: "102,205,170", 9: "138,145,208", 10: "205,92,92", 11: "233,150,122",
-                12: "189,183,107", 13: "128,128,128", 14: "192,192,192", 15: "235,235,235"}
-OTHER_STATE_RGB = "170,170,170"
+CHROMHMM_RGB, OTHER_STATE_RGB = style.CHROMHMM_RGB, style.OTHER_STATE_RGB
 _TAG_UNSAFE = re.compile(r"[;=\s]+")
-ROI_COLOUR = "rgba(68,136,204,0.12)"
+ROI_COLOUR = style.ROI
 #: Fields of the hub's prediction items shown in igv.js popups (gffTags), with their labels.
 POPUP_FIELDS = (("gene_id", "gene_id"), ("probability", "P(ON)"), ("logit", "logit"), ("predicted", "predicted"),
                 ("label", "measured"), ("rpkm", "RPKM"), ("outcome", "outcome"), ("part", "part"),
@@ -37,13 +34,12 @@ POPUP_FIELDS = (("gene_id", "gene_id"), ("probability", "P(ON)"), ("logit", "log
 
 def mark_colour(role: str | None, significant) -> str:
     """Green for an activating mark, red for a repressing one, grey when not significant (as in the chart)."""
-    if not significant:
-        return NOT_SIGNIFICANT
-    return {"activating": ACTIVATING, "repressing": REPRESSING}.get(role or "", NOT_SIGNIFICANT)
+    return style.css_rgb(style.term_colour(role, significant))
 
 
-def _label(src: "EpigenomeSources") -> str:
-    return f"{src.eid} {src.tissue}".strip()
+def _hub_track(src: "EpigenomeSources", kind: str, mark: str | None = None) -> dict:
+    """The igv.js config every client gives this hub track (:mod:`shallowchrome.tracks.hub.igv`), without a URL."""
+    return igv_track(TrackFile(src.eid, src.tissue, kind, mark, ""), None, client="report")
 
 
 def prediction_track(src: "EpigenomeSources", region: "Region") -> IgvTrack:
@@ -57,9 +53,10 @@ def prediction_track(src: "EpigenomeSources", region: "Region") -> IgvTrack:
         name = ";".join(f"{k}={_tag_value(v)}" for k, v in tags)
         lines.append("\t".join([rec["chrom"], rec["chromStart"], rec["chromEnd"], name, rec["score"], rec["strand"],
                                 rec["thickStart"], rec["thickEnd"], rec["reserved"]]))
-    return IgvTrack({"name": f"{_label(src)} prediction", "format": "bed", "type": "annotation",
-                     "displayMode": "EXPANDED", "autoHeight": True, "minHeight": 30, "maxHeight": 200},
-                    "\n".join(lines) + "\n")
+    config = {**_hub_track(src, "predictions"), "format": "bed", "autoHeight": True, "minHeight": 30,
+              "maxHeight": 200}
+    config.pop("visibilityWindow")
+    return IgvTrack(config, "\n".join(lines) + "\n")
 
 
 def _tag_value(value) -> str:
@@ -93,8 +90,8 @@ def contribution_track(src: "EpigenomeSources", mark: str, region: "Region") -> 
         return None
     values = bigwig_bedgraph(path, region.chrom, region.start, region.end)
     text = "".join(f"{region.chrom}\t{s}\t{e}\t{v:.6g}\n" for s, e, v in values)
-    return IgvTrack({"name": f"{src.eid} {mark} \u03c8", "format": "bedgraph", "type": "wig", "height": 34,
-                     "color": ACTIVATING, "altColor": REPRESSING, "autoscale": True}, text, suffix="bedgraph")
+    config = {**_hub_track(src, "contribution", mark), "format": "bedgraph", "height": 34}
+    return IgvTrack(config, text, suffix="bedgraph")
 
 
 def chromhmm_track(ctx: "ReportContext", src: "EpigenomeSources", region: "Region") -> IgvTrack | None:

@@ -27,7 +27,8 @@ from shallowchrome.model.errors import InputError
 
 from shallowchrome.templates import environment
 from shallowchrome.tracks.reports.context import ReportContext, ReportOptions
-from shallowchrome.tracks.reports.page import gene_page, package_version
+from shallowchrome.tracks.reference import package_version
+from shallowchrome.tracks.reports.page import gene_page
 from shallowchrome.tracks.io.textio import write_text_atomic
 from shallowchrome.tracks.workspace.executor import map_jobs
 from shallowchrome.tracks.workspace.layout import UnknownGeneError, Workspace, dumps_json
@@ -159,7 +160,7 @@ def write_reports(ws, genes, epigenomes=None, flank: int = 10_000, out=None, emb
         options.igv_js_url = igv_js_url
     selected, unknown = _check_genes(ws, genes)
     ctx = ReportContext(ws, epigenomes, options)
-    out_dir = Path(out) if out is not None else ws.root / "reports"
+    out_dir = Path(out) if out is not None else ws.reports_dir
     out_dir.mkdir(parents=True, exist_ok=True)
     ctx.prepare(progress)
     summaries = _write_pages(ctx, selected, out_dir, max(1, int(jobs)), progress, ctx.eids)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from functools import partial
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -26,11 +25,11 @@ from shallowchrome.tracks.io.expression import epigenome_rpkm, read_expression
 from shallowchrome.tracks.io.genes import read_genes
 from shallowchrome.tracks.io.manifest import read_peaks_manifest, write_manifest
 from shallowchrome.tracks.io.peaks import read_peaks
-from shallowchrome.tracks.reference import deepchrome_auroc, tissues
+from shallowchrome.tracks.reference import deepchrome_auroc, package_version, tissues
 from shallowchrome.tracks.io.splits import read_splits, splits_frame
 from shallowchrome.tracks.io.textio import write_table_atomic
 from shallowchrome.tracks.workspace.executor import map_jobs
-from shallowchrome.tracks.workspace.layout import FORMAT_VERSION, WORKSPACE_FILE, Workspace, write_json_atomic
+from shallowchrome.tracks.workspace.layout import DEFAULT_GENOME, FORMAT_VERSION, Workspace, write_json_atomic
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +109,7 @@ def build_workspace(genes_path, expression_path, peaks_path, out, epigenomes=Non
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise InputError(out, "exists and is not a folder", fix="give a folder for the workspace")
-    if out.is_dir() and any(out.iterdir()) and not (out / WORKSPACE_FILE).exists():
+    if out.is_dir() and any(out.iterdir()) and not Workspace(out).info_path.exists():
         raise InputError(out, "is a non-empty folder that is not a workspace",
                          fix="give a new or empty folder, or an existing workspace to rebuild")
 
@@ -248,19 +247,15 @@ def _write(out: Path, genes, manifest, splits, chosen, results, skipped, opts, i
         status[eid] = {"status": "ok", "tissue": tissue_names.get(eid, ""), "marks": res.marks,
                        "configuration": doc["configuration"], "auroc_mean": res.summary["auroc"]["mean"]}
     evaluation = evaluation_table(chosen, results, skipped)
-    write_table_atomic(out / "evaluation.tsv", evaluation, float_format="%.4f")
-    evaluation_chart(evaluation, out / "evaluation.png")
-    write_table_atomic(out / "genes.tsv", gene_cols)
-    write_table_atomic(out / "peaks.tsv", write_manifest(manifest[manifest["epigenome"].isin(chosen)]))
-    write_table_atomic(out / "splits.tsv.gz", splits_frame(splits))
-    try:
-        version = metadata.version("shallowchrome")
-    except metadata.PackageNotFoundError:  # running from a source tree
-        version = "unknown"
+    write_table_atomic(ws.evaluation_path, evaluation, float_format="%.4f")
+    evaluation_chart(evaluation, ws.evaluation_chart_path)
+    write_table_atomic(ws.genes_path, gene_cols)
+    write_table_atomic(ws.peaks_path, write_manifest(manifest[manifest["epigenome"].isin(chosen)]))
+    write_table_atomic(ws.splits_path, splits_frame(splits))
     info = {
         "format_version": FORMAT_VERSION,
-        "shallowchrome_version": version,
-        "genome": "hg19",
+        "shallowchrome_version": package_version(),
+        "genome": DEFAULT_GENOME,
         "inputs": {k: (str(Path(v).resolve()) if v else None) for k, v in inputs.items()},
         "parameters": {"window": opts.window, "threshold": opts.threshold, "splits": opts.n_splits,
                        "seed": opts.seed if not inputs["splits"] else None,
@@ -268,6 +263,6 @@ def _write(out: Path, genes, manifest, splits, chosen, results, skipped, opts, i
                        "marks": list(marks) if marks else None},
         "epigenomes": status,
     }
-    write_json_atomic(out / WORKSPACE_FILE, info)
+    write_json_atomic(ws.info_path, info)
     log.info("%s: workspace written", out)
     return ws

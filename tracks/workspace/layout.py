@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -31,12 +32,46 @@ import pandas as pd
 
 from shallowchrome.model.errors import InputError, ShallowChromeError
 
+from shallowchrome.tracks.io.names import check_name
 from shallowchrome.tracks.io.textio import write_text_atomic
 
+# Every file name of a workspace, here and nowhere else.
 WORKSPACE_FILE = "workspace.json"
 FORMAT_VERSION = 1
+GENES_FILE, PEAKS_FILE, SPLITS_FILE = "genes.tsv", "peaks.tsv", "splits.tsv.gz"
+EVALUATION_TSV, EVALUATION_PNG = "evaluation.tsv", "evaluation.png"
+EPIGENOMES_DIR = "epigenomes"
+MODEL_FILE, PREDICTIONS_FILE, FEATURES_FILE = "model.json", "predictions.tsv", "features.tsv"
+INTERPRETATION_DIR = "interpretation"
 #: The track hub (``shallowchrome tracks``) lives under WS/hub/; see :mod:`shallowchrome.tracks.hub.write`.
 HUB_DIR = "hub"
+HUB_TXT, GENOMES_TXT, HUB_HTML = "hub.txt", "genomes.txt", "hub.html"
+TRACKS_JSON = "tracks.json"  # the hub manifest: genome, base URL, every track file (written before hub.txt)
+SESSION_JSON, SESSION_XML = "igv_session.json", "igv_session.xml"
+TRACKDB_TXT, CHROM_SIZES = "trackDb.txt", "chrom.sizes"
+REPORTS_DIR = "reports"
+DEFAULT_GENOME = "hg19"
+#: Names of the files ``tracks`` writes into an epigenome's track folder (nothing else is ever deleted there).
+TRACK_FILE = re.compile(r"^(predictions\.(bb|as|bed|bed\.gz|bed\.gz\.tbi)|outcome\.bb|.+\.(contribution|feature)\.bw)$")
+
+
+#: Track files of an epigenome that do not depend on a mark: kind → file name.
+_EPIGENOME_TRACKS = {"predictions": "predictions.bb", "outcome": "outcome.bb", "schema": "predictions.as",
+                     "bed": "predictions.bed", "bed.gz": "predictions.bed.gz"}
+
+
+def track_filename(kind: str, mark: str | None = None) -> str:
+    """File name of a track in WS/hub/GENOME/EID/: ``predictions.bb``, ``outcome.bb``, ``MARK.KIND.bw``
+    (kinds ``contribution`` and ``feature``), and the prediction items' ``schema`` (.as), ``bed`` and
+    ``bed.gz`` (+ .tbi)."""
+    if kind in _EPIGENOME_TRACKS:
+        return _EPIGENOME_TRACKS[kind]
+    return f"{check_name(mark, 'mark')}.{kind}.bw"
+
+
+def description_page(kind: str, mark: str | None = None) -> str:
+    """File name of a hub description page in WS/hub/GENOME/ (``predictions.html``, ``contribution_MARK.html``)."""
+    return f"{kind}.html" if mark is None else f"{kind}_{re.sub(r'[^A-Za-z0-9_]', '_', mark)}.html"
 
 
 def dumps_json(doc) -> str:
@@ -50,7 +85,11 @@ def write_json_atomic(path, doc) -> None:
 
 @dataclass
 class Workspace:
-    """A built workspace folder; see the module docstring for the layout."""
+    """A built workspace folder; see the module docstring for the layout.
+
+    Every path of the workspace comes from here; epigenome ids and marks are
+    checked (:func:`check_name`) before a path is made from them.
+    """
 
     root: Path
 
@@ -61,29 +100,50 @@ class Workspace:
 
     # paths -------------------------------------------------------------
     @property
-    def manifest_path(self) -> Path:
+    def info_path(self) -> Path:
+        """WS/workspace.json: inputs, parameters, epigenomes (written last by ``build``)."""
         return self.root / WORKSPACE_FILE
 
-    def epigenome_dir(self, eid: str) -> Path:
-        return self.root / "epigenomes" / eid
+    @property
+    def genes_path(self) -> Path:
+        return self.root / GENES_FILE
 
-    def model_path(self, eid: str) -> Path:
-        return self.epigenome_dir(eid) / "model.json"
-
-    def predictions_path(self, eid: str) -> Path:
-        return self.epigenome_dir(eid) / "predictions.tsv"
-
-    def features_path(self, eid: str) -> Path:
-        return self.epigenome_dir(eid) / "features.tsv"
+    @property
+    def peaks_path(self) -> Path:
+        return self.root / PEAKS_FILE
 
     @property
     def splits_path(self) -> Path:
-        return self.root / "splits.tsv.gz"
+        return self.root / SPLITS_FILE
+
+    @property
+    def evaluation_path(self) -> Path:
+        return self.root / EVALUATION_TSV
+
+    @property
+    def evaluation_chart_path(self) -> Path:
+        return self.root / EVALUATION_PNG
+
+    def epigenome_dir(self, eid: str) -> Path:
+        return self.root / EPIGENOMES_DIR / check_name(eid, "epigenome id")
+
+    def model_path(self, eid: str) -> Path:
+        return self.epigenome_dir(eid) / MODEL_FILE
+
+    def predictions_path(self, eid: str) -> Path:
+        return self.epigenome_dir(eid) / PREDICTIONS_FILE
+
+    def features_path(self, eid: str) -> Path:
+        return self.epigenome_dir(eid) / FEATURES_FILE
+
+    def epigenome_files(self, eid: str) -> list[Path]:
+        """The files ``build`` writes for one epigenome."""
+        return [self.features_path(eid), self.predictions_path(eid), self.model_path(eid)]
 
     @property
     def interpretation_dir(self) -> Path:
         """WS/interpretation/: outputs of ``weights`` and ``chromhmm`` (charts and tables)."""
-        return self.root / "interpretation"
+        return self.root / INTERPRETATION_DIR
 
     def interpretation_path(self, name: str) -> Path:
         return self.interpretation_dir / name
@@ -94,29 +154,90 @@ class Workspace:
         """WS/hub/: hub.txt, genomes.txt, sessions; bigDataUrl paths are relative to the trackDb below it."""
         return self.root / HUB_DIR
 
-    def hub_genome_dir(self, genome: str = "hg19") -> Path:
+    def hub_path(self, name: str) -> Path:
+        """A file of WS/hub/ (e.g. :data:`HUB_TXT`, :data:`SESSION_XML`)."""
+        return self.hub_dir / name
+
+    @property
+    def hub_txt(self) -> Path:
+        return self.hub_dir / HUB_TXT
+
+    @property
+    def hub_manifest_path(self) -> Path:
+        return self.hub_dir / TRACKS_JSON
+
+    def hub_manifest(self) -> dict | None:
+        """WS/hub/tracks.json (genome, base URL, chrom sizes, every track file), or None without a hub."""
+        path = self.hub_manifest_path
+        if not path.is_file():
+            return None
+        return json.loads(path.read_text())
+
+    @property
+    def genome(self) -> str:
+        """The assembly of the hub (``tracks --genome``, recorded in hub/tracks.json), else the build's."""
+        manifest = self.hub_manifest()
+        if manifest and manifest.get("genome"):
+            return manifest["genome"]
+        return self.info.get("genome") or DEFAULT_GENOME
+
+    def hub_genome_dir(self, genome: str | None = None) -> Path:
         """WS/hub/GENOME/: trackDb.txt, chrom.sizes, description pages."""
-        return self.hub_dir / genome
+        return self.hub_dir / check_name(genome or self.genome, "genome")
 
-    def track_dir(self, eid: str, genome: str = "hg19") -> Path:
+    def chrom_sizes_path(self, genome: str | None = None) -> Path:
+        return self.hub_genome_dir(genome) / CHROM_SIZES
+
+    def trackdb_path(self, genome: str | None = None) -> Path:
+        return self.hub_genome_dir(genome) / TRACKDB_TXT
+
+    def track_dir(self, eid: str, genome: str | None = None) -> Path:
         """WS/hub/GENOME/EID/: the epigenome's bigBed, BED and bigWig tracks."""
-        return self.hub_genome_dir(genome) / eid
+        return self.hub_genome_dir(genome) / check_name(eid, "epigenome id")
 
-    def track_path(self, eid: str, filename: str, genome: str = "hg19") -> Path:
+    def track_path(self, eid: str, filename: str, genome: str | None = None) -> Path:
+        """A file of the epigenome's track folder, by name (see :func:`track_filename`)."""
         return self.track_dir(eid, genome) / filename
+
+    def track_file(self, eid: str, kind: str, mark: str | None = None, genome: str | None = None) -> Path:
+        """The track file of ``kind`` (predictions, outcome, contribution, feature, ...) of an epigenome (and mark)."""
+        return self.track_path(eid, track_filename(kind, mark), genome)
+
+    def track_relpath(self, eid: str, kind: str, mark: str | None = None, genome: str | None = None) -> str:
+        """:meth:`track_file` relative to WS/hub/, POSIX (as the hub manifest and the sessions record it)."""
+        return self.track_file(eid, kind, mark, genome).relative_to(self.hub_dir).as_posix()
+
+    # reports -----------------------------------------------------------
+    @property
+    def reports_dir(self) -> Path:
+        """WS/reports/: ``shallowchrome report`` pages (default folder) and the index."""
+        return self.root / REPORTS_DIR
+
+    @property
+    def report_cache_dir(self) -> Path:
+        """WS/reports/cache/: indexed copies of the inputs (peaks/, chromhmm/) and the server's pages (pages/)."""
+        return self.reports_dir / "cache"
+
+    def dependency_files(self) -> list[Path]:
+        """The files whose change changes what pages show (the report cache keys on them)."""
+        files = [self.info_path, self.genes_path, self.splits_path, self.peaks_path, self.hub_manifest_path,
+                 self.interpretation_path("chromhmm.json")]
+        for eid in self.epigenomes():
+            files += self.epigenome_files(eid)
+        return files
 
     # reading -----------------------------------------------------------
     @classmethod
     def open(cls, root) -> "Workspace":
         ws = cls(Path(root))
-        if not ws.manifest_path.is_file():
+        if not ws.info_path.is_file():
             raise InputError(root, f"is not a ShallowChrome workspace (no {WORKSPACE_FILE})",
                              fix="run `shallowchrome build ... --out` first, or give the workspace folder")
         return ws
 
     @property
     def info(self) -> dict:
-        return json.loads(self.manifest_path.read_text())
+        return json.loads(self.info_path.read_text())
 
     def epigenomes(self) -> list[str]:
         """Epigenomes with a fitted model, in build order."""
@@ -132,10 +253,10 @@ class Workspace:
         return pd.read_csv(self.features_path(eid), sep="\t")
 
     def genes(self) -> pd.DataFrame:
-        return pd.read_csv(self.root / "genes.tsv", sep="\t", dtype={"symbol": str}, keep_default_na=False)
+        return pd.read_csv(self.genes_path, sep="\t", dtype={"symbol": str}, keep_default_na=False)
 
     def evaluation(self) -> pd.DataFrame:
-        return pd.read_csv(self.root / "evaluation.tsv", sep="\t")
+        return pd.read_csv(self.evaluation_path, sep="\t")
 
     def splits(self) -> dict:
         """Split id → part code per row of genes.tsv (0 train, 1 validation, 2 test, -1 unused)."""
