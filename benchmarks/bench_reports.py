@@ -28,14 +28,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from shallowchrome.tracks.workspace.build import BuildOptions, build_workspace
 from shallowchrome.tracks.analysis.chromhmm import validate, write_results
 from shallowchrome.tracks.analysis.explain import explain
 from shallowchrome.tracks.analysis.pattern_charts import patterns_chart
+from shallowchrome.tracks.hub.write import write_tracks
 from shallowchrome.tracks.reports.context import ReportContext, ReportOptions
 from shallowchrome.tracks.reports.page import gene_page
 from shallowchrome.tracks.reports.write import resolve_genes, write_reports
-from shallowchrome.tracks.hub.write import write_tracks
+from shallowchrome.tracks.workspace.build import BuildOptions, build_workspace
 from shallowchrome.tracks.workspace.layout import Workspace
 
 REPO = Path(__file__).resolve().parent.parent

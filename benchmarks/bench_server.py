@@ -28,9 +28,9 @@ import random
 import re
 import shutil
 import socket
-import tempfile
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path

@@ -26,10 +26,10 @@ import time
 from pathlib import Path
 
 from shallowchrome.tracks.hub import write as tracks_mod
-from shallowchrome.tracks.workspace.build import BuildOptions, build_workspace
-from shallowchrome.tracks.io.chromsizes import load_chrom_sizes
 from shallowchrome.tracks.hub.items import rest_strings
 from shallowchrome.tracks.hub.territories import nearest_tss_territories
+from shallowchrome.tracks.io.chromsizes import load_chrom_sizes
+from shallowchrome.tracks.workspace.build import BuildOptions, build_workspace
 from shallowchrome.tracks.workspace.layout import Workspace
 
 REPO = Path(__file__).resolve().parent.parent

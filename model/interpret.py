@@ -28,9 +28,8 @@ from typing import Mapping, Sequence
 import numpy as np
 from scipy.special import expit
 
-from .estimator import finite_or_none
-
 from .errors import ModelError
+from .estimator import finite_or_none
 
 #: A weight is "not significant" when its p-value exceeds this (the paper's threshold).
 SIGNIFICANCE = 1e-4
@@ -131,8 +130,12 @@ def fit_wald(X: np.ndarray, y: np.ndarray) -> WaldFit:
     that is constant in training, or perfect separation).
     """
     import statsmodels.api as sm
-    from statsmodels.tools.sm_exceptions import (ConvergenceWarning, HessianInversionWarning,
-                                                 PerfectSeparationError, PerfectSeparationWarning)
+    from statsmodels.tools.sm_exceptions import (
+        ConvergenceWarning,
+        HessianInversionWarning,
+        PerfectSeparationError,
+        PerfectSeparationWarning,
+    )
 
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)

@@ -10,8 +10,15 @@ import pandas as pd
 from .errors import ModelError
 from .estimator import finite_or_none
 from .labels import binarize, threshold_value
-from .selection import (PART_NAMES, UNUSED, Configuration, SplitResult, fit_split,
-                        interpretation_and_evaluation, summarise)
+from .selection import (
+    PART_NAMES,
+    UNUSED,
+    Configuration,
+    SplitResult,
+    fit_split,
+    interpretation_and_evaluation,
+    summarise,
+)
 
 
 @dataclass

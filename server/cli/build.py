@@ -5,7 +5,6 @@ import sys
 
 import click
 
-from shallowchrome.model.errors import InputError
 from shallowchrome.server.cli.options import comma_list
 
 
@@ -39,11 +38,12 @@ Examples:
 def build(genes, expression, peaks, out, epigenomes, marks, window, n_splits, splits_file, threshold, seed, jobs,
           no_tracks):
     """Fit and evaluate one model per epigenome; write a workspace."""
-    from shallowchrome.tracks.workspace.build import BuildOptions, build_workspace
+    from shallowchrome.tracks.workspace.build import BuildOptions
+    from shallowchrome.tracks.workspace.pipeline import BuildInputs, Steps, run_pipeline
 
     opts = BuildOptions(window=window, threshold=threshold, n_splits=n_splits, seed=seed, jobs=jobs)
-    ws = build_workspace(genes, expression, peaks, out, epigenomes=epigenomes, splits_path=splits_file,
-                         options=opts, progress=sys.stderr.isatty(), marks=marks)
+    inputs = BuildInputs(genes, expression, peaks, splits=splits_file, epigenomes=epigenomes, marks=marks)
+    ws = run_pipeline(inputs, out, opts, Steps(tracks=False), progress=sys.stderr.isatty())
     evaluation = ws.evaluation()
     for row in evaluation.itertuples():
         if row.status == "ok":
@@ -54,12 +54,7 @@ def build(genes, expression, peaks, out, epigenomes, marks, window, n_splits, sp
             click.echo(f"{row.epigenome}  skipped: {row.reason}")
     click.echo(f"workspace: {ws.root}")
     if not no_tracks:
-        from shallowchrome.tracks.hub.write import write_tracks
+        from shallowchrome.tracks.workspace.pipeline import tracks_step
 
-        try:
-            write_tracks(ws, jobs=jobs, progress=sys.stderr.isatty())
-        except InputError as exc:  # the workspace stands; say how to make the tracks
-            raise InputError(exc.source, f"the workspace is written but not its tracks: {exc.detail}",
-                             fix=f"{exc.fix or 'see above'} in `shallowchrome tracks {ws.root} ...` "
-                                 "(or build with --no-tracks)") from None
+        tracks_step(ws, jobs=jobs, progress=sys.stderr.isatty())
         click.echo(f"hub: {ws.hub_txt}")

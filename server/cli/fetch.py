@@ -7,7 +7,6 @@ from shallowchrome.server.cli.options import comma_list
 from shallowchrome.tracks.fetch.remc import CORE_MARKS, DEFAULT_BASE_URL
 
 
-
 def _policy(retries: int):
     from shallowchrome.tracks.fetch.download import RetryPolicy
 

@@ -11,7 +11,6 @@ from shallowchrome.model.errors import InputError
 from shallowchrome.server.cli.options import comma_list
 
 
-
 def read_gene_list(path) -> list[str]:
     """Genes from a text file: one or more per line (separated by commas, tabs or blanks); ``#`` starts a comment."""
     from shallowchrome.tracks.io.textio import read_text

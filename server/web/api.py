@@ -4,9 +4,8 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from shallowchrome.tracks.workspace.layout import UnknownGeneError
-
 from shallowchrome.server.web.state import data
+from shallowchrome.tracks.workspace.layout import UnknownGeneError
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 MAX_LIMIT = 100

@@ -18,9 +18,9 @@ from pathlib import Path
 
 from flask import Blueprint, abort, current_app, request, send_file
 
+from shallowchrome.server.web.state import data
 from shallowchrome.tracks.io.chromsizes import packaged_path
 from shallowchrome.tracks.io.names import is_name
-from shallowchrome.server.web.state import data
 
 bp = Blueprint("files", __name__)
 

@@ -4,12 +4,10 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
 from shallowchrome.model.errors import ShallowChromeError
-from shallowchrome.tracks.workspace.layout import UnknownGeneError
-
 from shallowchrome.server.web.state import data
 from shallowchrome.tracks.hub import igv
 from shallowchrome.tracks.hub.trackdb import ucsc_url
-from shallowchrome.tracks.workspace.layout import HUB_TXT
+from shallowchrome.tracks.workspace.layout import HUB_TXT, UnknownGeneError
 
 bp = Blueprint("pages", __name__)
 

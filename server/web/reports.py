@@ -13,11 +13,10 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template, request, send_file, url_for
 
 from shallowchrome.model.errors import ShallowChromeError
+from shallowchrome.server.web.state import data
 from shallowchrome.tracks.reports.cache import ReportCache
 from shallowchrome.tracks.reports.context import ReportOptions
 from shallowchrome.tracks.workspace.layout import UnknownGeneError
-
-from shallowchrome.server.web.state import data
 
 bp = Blueprint("reports", __name__)
 EXTENSION = "shallowchrome.reports"

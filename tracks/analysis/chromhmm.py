@@ -26,14 +26,29 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from shallowchrome.model.chromhmm import (agreement, agreement_rate, common_marks, default_grouping, group_order,
-                                          group_ranks, match_states, null_state, state_number, state_ranks)
+from shallowchrome.model.chromhmm import (
+    agreement,
+    agreement_rate,
+    common_marks,
+    default_grouping,
+    group_order,
+    group_ranks,
+    match_states,
+    null_state,
+    state_number,
+    state_ranks,
+)
 from shallowchrome.model.errors import InputError, ModelError
 from shallowchrome.model.estimator import finite_or_none
-
 from shallowchrome.tracks.analysis.explain import check_epigenomes
 from shallowchrome.tracks.analysis.pattern_charts import ranks_chart
-from shallowchrome.tracks.io.segmentation import DEFAULT_EMISSIONS, read_emissions, read_groups, read_segmentation, states_at
+from shallowchrome.tracks.io.segmentation import (
+    DEFAULT_EMISSIONS,
+    read_emissions,
+    read_groups,
+    read_segmentation,
+    states_at,
+)
 from shallowchrome.tracks.io.textio import write_bytes_atomic, write_table_atomic
 from shallowchrome.tracks.workspace.layout import Workspace, write_json_atomic
 

@@ -18,11 +18,20 @@ import numpy as np
 import pandas as pd
 
 from shallowchrome.model.errors import InputError, ModelError
-from shallowchrome.model.interpret import (SIGNIFICANCE, WaldFit, choose_split, fit_wald, is_significant,
-                                           leak_free_parts, model_splits, regulative_pattern, same_fit,
-                                           split_record, stored_wald)
+from shallowchrome.model.interpret import (
+    SIGNIFICANCE,
+    WaldFit,
+    choose_split,
+    fit_wald,
+    is_significant,
+    leak_free_parts,
+    model_splits,
+    regulative_pattern,
+    same_fit,
+    split_record,
+    stored_wald,
+)
 from shallowchrome.model.selection import PART_NAMES, TRAIN
-
 from shallowchrome.tracks.workspace.layout import Workspace
 
 log = logging.getLogger(__name__)

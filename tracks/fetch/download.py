@@ -50,7 +50,6 @@ from pathlib import Path
 from typing import Callable
 
 from shallowchrome.model.errors import InputError
-
 from shallowchrome.tracks.io.textio import write_text_atomic
 
 log = logging.getLogger(__name__)

@@ -25,7 +25,6 @@ from pathlib import Path
 import pandas as pd
 
 from shallowchrome.model.errors import InputError
-
 from shallowchrome.tracks.fetch import remc
 from shallowchrome.tracks.fetch.download import Downloaded, DownloadError, RetryPolicy, download, is_url
 from shallowchrome.tracks.io.expression import read_expression

@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 
 from shallowchrome.model.errors import InputError
-
 from shallowchrome.tracks.io.chroms import normalise
+from shallowchrome.tracks.io.formats import ENCODE_FORMATS
 from shallowchrome.tracks.io.genes import GENE_COLUMNS, strip_version
 from shallowchrome.tracks.io.textio import read_bytes
 
@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 DEFAULT_BASE_URL = "https://egg2.wustl.edu/roadmap/data"
 RPKM_PATH = "byDataType/rna/expression/57epigenomes.RPKM.pc.gz"
 GENE_INFO_PATH = "byDataType/rna/expression/Ensembl_v65.Gencode_v10.ENSG.gene_info"
-PEAK_FORMATS = ("narrowPeak", "broadPeak", "gappedPeak")
+PEAK_FORMATS = ENCODE_FORMATS  # REMC publishes the three ENCODE peak formats
 
 #: Consolidated epigenome ids: E001–E129 without the withdrawn E060 and E064.
 EPIGENOMES = tuple(f"E{n:03d}" for n in range(1, 130) if n not in (60, 64))

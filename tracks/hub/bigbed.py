@@ -21,7 +21,6 @@ from pathlib import Path
 import numpy as np
 
 from shallowchrome.model.errors import ShallowChromeError
-
 from shallowchrome.tracks.hub import bbifile
 from shallowchrome.tracks.io.chromsizes import ChromSizes
 from shallowchrome.tracks.io.textio import atomic_path

@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from shallowchrome.model.errors import InputError
-
 from shallowchrome.tracks.hub import bbifile
 from shallowchrome.tracks.hub.bigbed import parse_autosql_names
 from shallowchrome.tracks.hub.trackdb import LONG_LABEL_MAX, SHORT_LABEL_MAX

@@ -21,8 +21,8 @@ import re
 import numpy as np
 import pandas as pd
 
-from shallowchrome.tracks.style import CLASS_RGB, OUTCOME_RGB
 from shallowchrome.tracks.hub.bigbed import BED9_FIELDS, AutoSql, bed_sort_order
+from shallowchrome.tracks.style import CLASS_RGB, OUTCOME_RGB
 
 THICK_HALF_WIDTH = 500
 NONE_MARK = "none"

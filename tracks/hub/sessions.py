@@ -19,8 +19,8 @@ from __future__ import annotations
 import json
 from xml.sax.saxutils import quoteattr
 
-from shallowchrome.tracks.workspace.layout import CHROM_SIZES
 from shallowchrome.tracks.hub.igv import TrackFile, desktop_colours, igv_tracks, shown_tracks
+from shallowchrome.tracks.workspace.layout import CHROM_SIZES
 
 __all__ = ["TrackFile", "igv_desktop_session", "igv_js_session"]
 

@@ -29,21 +29,28 @@ import numpy as np
 import pandas as pd
 
 from shallowchrome.model.errors import InputError
-
-from shallowchrome.tracks.hub import trackdb as hub
-
 from shallowchrome.tracks.hub import pages as hub_pages
+from shallowchrome.tracks.hub import trackdb as hub
 from shallowchrome.tracks.hub.bigbed import write_bigbed
 from shallowchrome.tracks.hub.bigwig import write_bigwig
-from shallowchrome.tracks.io.chromsizes import ChromSizes, check_genes_fit, load_chrom_sizes
 from shallowchrome.tracks.hub.items import bed_text, prediction_autosql, prediction_items, rest_strings
 from shallowchrome.tracks.hub.sessions import TrackFile, igv_desktop_session, igv_js_session
 from shallowchrome.tracks.hub.tabix import write_bed_with_tabix
 from shallowchrome.tracks.hub.territories import nearest_tss_territories
+from shallowchrome.tracks.io.chromsizes import ChromSizes, check_genes_fit, load_chrom_sizes
 from shallowchrome.tracks.io.textio import write_text_atomic
 from shallowchrome.tracks.workspace.executor import map_jobs
-from shallowchrome.tracks.workspace.layout import (DEFAULT_GENOME, GENOMES_TXT, HUB_HTML, SESSION_JSON, SESSION_XML,
-                                                   TRACK_FILE, Workspace, description_page, write_json_atomic)
+from shallowchrome.tracks.workspace.layout import (
+    DEFAULT_GENOME,
+    GENOMES_TXT,
+    HUB_HTML,
+    SESSION_JSON,
+    SESSION_XML,
+    TRACK_FILE,
+    Workspace,
+    description_page,
+    write_json_atomic,
+)
 
 log = logging.getLogger(__name__)
 

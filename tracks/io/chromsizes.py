@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 
 from shallowchrome.model.errors import InputError
-
 from shallowchrome.tracks.io.chroms import ucsc_name
 from shallowchrome.tracks.io.textio import data_lines, read_bytes
 

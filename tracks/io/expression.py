@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 
 from shallowchrome.model.errors import InputError
-
 from shallowchrome.tracks.io.genes import strip_version
 from shallowchrome.tracks.io.tables import check_unique_ids, first_bad_row, read_tsv
 

@@ -27,7 +27,6 @@ import numpy as np
 import pandas as pd
 
 from shallowchrome.model.errors import InputError
-
 from shallowchrome.tracks.io.chroms import normalise
 from shallowchrome.tracks.io.peaks import diagnose_lines
 from shallowchrome.tracks.io.tables import check_unique_ids, first_bad_row, read_tsv

@@ -16,9 +16,8 @@ from pathlib import Path
 import pandas as pd
 
 from shallowchrome.model.errors import InputError
-
+from shallowchrome.tracks.io.formats import infer_format, normalise_format
 from shallowchrome.tracks.io.names import check_name
-from shallowchrome.tracks.io.peaks import infer_format, normalise_format
 from shallowchrome.tracks.io.tables import read_tsv
 
 log = logging.getLogger(__name__)

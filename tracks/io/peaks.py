@@ -1,5 +1,6 @@
-"""Peak files: ENCODE narrowPeak / broadPeak / gappedPeak, plain BED3+, bigBed.
+"""Reading peak files: ENCODE narrowPeak / broadPeak / gappedPeak, plain BED3+, bigBed.
 
+The formats' specs are the registry of :mod:`shallowchrome.tracks.io.formats`.
 All coordinates are BED-style, 0-based half-open. The signal of a peak is its
 ``signalValue``: column 7 of narrowPeak (BED6+4) and broadPeak (BED6+3),
 column 13 of gappedPeak (BED12+3); BED files and bigBeds without a
@@ -21,38 +22,11 @@ import numpy as np
 import pandas as pd
 
 from shallowchrome.model.errors import InputError
-
 from shallowchrome.tracks.io.chroms import normalise
+from shallowchrome.tracks.io.formats import FORMATS, PEAK_FORMATS, infer_format, normalise_format
 from shallowchrome.tracks.io.textio import data_lines, read_bytes, strip_header_lines
 
-#: format name → number of columns the spec defines (None: BED3 or more).
-FORMAT_COLUMNS = {"narrowPeak": 10, "broadPeak": 9, "gappedPeak": 15, "bed": None, "bigBed": None}
-FORMATS = tuple(FORMAT_COLUMNS)
-#: 0-based index of signalValue in the ENCODE peak formats.
-SIGNAL_COLUMN = {"narrowPeak": 6, "broadPeak": 6, "gappedPeak": 12}
-_ALIASES = {f.lower(): f for f in FORMATS} | {"bb": "bigBed", "bigbed": "bigBed"}
 _COLUMNS = ["chrom", "start", "end", "signal"]
-
-
-def normalise_format(name: str, source=None, line=None) -> str:
-    fmt = _ALIASES.get(str(name).strip().lower())
-    if fmt is None:
-        raise InputError(source, f"unknown peak format {name!r}", line=line,
-                         fix=f"use one of {', '.join(FORMATS)}")
-    return fmt
-
-
-def infer_format(path) -> str | None:
-    """The peak format from a file name (``.narrowPeak[.gz]``, ``.bed4.gz``, ``.bb`` ...), or None."""
-    name = Path(path).name.lower()
-    name = re.sub(r"\.(gz|bgz)$", "", name)
-    for suffix, fmt in (("narrowpeak", "narrowPeak"), ("broadpeak", "broadPeak"), ("gappedpeak", "gappedPeak"),
-                        ("bigbed", "bigBed"), ("bb", "bigBed")):
-        if name.endswith("." + suffix):
-            return fmt
-    if re.search(r"\.bed\d*(\+\d*)?$", name):
-        return "bed"
-    return None
 
 
 def read_peaks(path, fmt: str | None = None) -> pd.DataFrame:
@@ -69,7 +43,7 @@ def read_peaks(path, fmt: str | None = None) -> pd.DataFrame:
             raise InputError(path, "cannot tell the peak format from the file name",
                              fix=f"name it .narrowPeak/.broadPeak/.gappedPeak/.bed/.bb or give a format ({', '.join(FORMATS)})")
     fmt = normalise_format(fmt, path)
-    frame = _read_bigbed(path) if fmt == "bigBed" else _read_text_peaks(path, fmt)
+    frame = _read_bigbed(path) if PEAK_FORMATS[fmt].binary else _read_text_peaks(path, fmt)
     if frame.empty:
         raise InputError(path, "contains no peaks (empty, or only header lines)",
                          fix="give the complete peak file, or leave this mark out of the manifest")
@@ -83,8 +57,8 @@ def _read_text_peaks(path: Path, fmt: str) -> pd.DataFrame:
     body = strip_header_lines(raw)
     if not body.strip():
         return pd.DataFrame({c: [] for c in _COLUMNS})
-    ncols = FORMAT_COLUMNS[fmt]
-    sig_col = SIGNAL_COLUMN.get(fmt)
+    ncols = PEAK_FORMATS[fmt].columns
+    sig_col = PEAK_FORMATS[fmt].signal_column
     has_signal = sig_col is not None
     usecols = [0, 1, 2, sig_col] if has_signal else [0, 1, 2]
     try:
@@ -119,8 +93,8 @@ def _read_text_peaks(path: Path, fmt: str) -> pd.DataFrame:
 
 def diagnose_lines(path: Path, raw: bytes, fmt: str):
     """Scan the lines of a file that failed the fast path and raise for the first bad one."""
-    ncols = FORMAT_COLUMNS[fmt]
-    sig_col = SIGNAL_COLUMN.get(fmt)
+    ncols = PEAK_FORMATS[fmt].columns
+    sig_col = PEAK_FORMATS[fmt].signal_column
     first_width = None
     for number, text in data_lines(raw):
         fields = text.split("\t")

@@ -30,7 +30,6 @@ import pandas as pd
 
 from shallowchrome.model.chromhmm import state_number
 from shallowchrome.model.errors import InputError
-
 from shallowchrome.tracks.io.chroms import normalise
 from shallowchrome.tracks.io.tables import first_bad_row, read_tsv
 from shallowchrome.tracks.io.textio import data_lines, read_bytes, strip_header_lines

@@ -11,7 +11,6 @@ import pandas as pd
 
 from shallowchrome.model.errors import InputError
 from shallowchrome.model.selection import PART_CODES, PART_NAMES, UNUSED
-
 from shallowchrome.tracks.io.tables import first_bad_row, read_tsv
 
 _PART_ALIASES = {"train": "train", "training": "train", "validation": "validation", "valid": "validation",

@@ -24,10 +24,10 @@ import threading
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from shallowchrome.tracks.reports.context import ReportContext, ReportOptions
-from shallowchrome.tracks.reference import package_version
-from shallowchrome.tracks.reports.page import REPORT_FORMAT, gene_page
 from shallowchrome.tracks.io.textio import write_text_atomic
+from shallowchrome.tracks.reference import package_version
+from shallowchrome.tracks.reports.context import ReportContext, ReportOptions
+from shallowchrome.tracks.reports.page import REPORT_FORMAT, gene_page
 from shallowchrome.tracks.workspace.layout import Workspace
 
 log = logging.getLogger(__name__)

@@ -19,9 +19,8 @@ from pathlib import Path
 import pandas as pd
 
 from shallowchrome.model.errors import InputError, ShallowChromeError
-
-from shallowchrome.tracks.io.chromsizes import load_chrom_sizes
 from shallowchrome.tracks.analysis.explain import check_epigenomes
+from shallowchrome.tracks.io.chromsizes import load_chrom_sizes
 from shallowchrome.tracks.reports.regions import ensure_copy, peak_bed_text, safe_name, segmentation_bed_text
 from shallowchrome.tracks.workspace.layout import DEFAULT_GENOME, Workspace, track_filename
 

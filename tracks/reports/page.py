@@ -32,12 +32,12 @@ import pandas as pd
 
 from shallowchrome.model.errors import ModelError
 from shallowchrome.model.estimator import finite_or_none as _finite
-from shallowchrome.model.interpret import SIGNIFICANCE, role as _role
-
+from shallowchrome.model.interpret import SIGNIFICANCE
+from shallowchrome.model.interpret import role as _role
 from shallowchrome.templates import environment, static_text
-from shallowchrome.tracks.reference import package_version
 from shallowchrome.tracks.analysis.explain import explain
 from shallowchrome.tracks.analysis.pattern_charts import patterns_chart
+from shallowchrome.tracks.reference import package_version
 from shallowchrome.tracks.reports.context import Region, ReportContext
 from shallowchrome.tracks.reports.igv import create_igv_report
 from shallowchrome.tracks.reports.tracks import gene_tracks

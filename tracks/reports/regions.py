@@ -98,10 +98,11 @@ def _sorted_bed(frame: pd.DataFrame, columns: list[str]) -> str:
 
 def peak_bed_text(source: Path, fmt: str) -> str:
     """A peak file as sorted BED4: chrom, start, end, signalValue (``.`` for formats without a signal)."""
-    from shallowchrome.tracks.io.peaks import SIGNAL_COLUMN, read_peaks
+    from shallowchrome.tracks.io.formats import PEAK_FORMATS
+    from shallowchrome.tracks.io.peaks import read_peaks
 
     peaks = read_peaks(source, fmt)
-    has_signal = fmt in SIGNAL_COLUMN or not np.all(peaks["signal"].to_numpy() == 1.0)
+    has_signal = PEAK_FORMATS[fmt].has_signal or not np.all(peaks["signal"].to_numpy() == 1.0)
     name = np.char.mod("%.6g", peaks["signal"].to_numpy(np.float64)) if has_signal else np.full(len(peaks), ".")
     return _sorted_bed(peaks.assign(name=name), ["chrom", "start", "end", "name"])
 

@@ -14,7 +14,6 @@ import re
 from typing import TYPE_CHECKING
 
 from shallowchrome.model.chromhmm import state_number
-
 from shallowchrome.tracks import style
 from shallowchrome.tracks.hub.igv import TrackFile, igv_track
 from shallowchrome.tracks.reports.igv import IgvTrack

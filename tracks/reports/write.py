@@ -24,12 +24,11 @@ from functools import partial
 from pathlib import Path
 
 from shallowchrome.model.errors import InputError
-
 from shallowchrome.templates import environment
-from shallowchrome.tracks.reports.context import ReportContext, ReportOptions
-from shallowchrome.tracks.reference import package_version
-from shallowchrome.tracks.reports.page import gene_page
 from shallowchrome.tracks.io.textio import write_text_atomic
+from shallowchrome.tracks.reference import package_version
+from shallowchrome.tracks.reports.context import ReportContext, ReportOptions
+from shallowchrome.tracks.reports.page import gene_page
 from shallowchrome.tracks.workspace.executor import map_jobs
 from shallowchrome.tracks.workspace.layout import UnknownGeneError, Workspace, dumps_json
 

@@ -19,15 +19,14 @@ from shallowchrome.model.features import max_signal_in_windows
 from shallowchrome.model.labels import THRESHOLDS
 from shallowchrome.model.pipeline import EpigenomeResult, fit_epigenome, model_document
 from shallowchrome.model.selection import random_splits, resolve_configurations
-
 from shallowchrome.tracks.analysis.charts import evaluation_chart
 from shallowchrome.tracks.io.expression import epigenome_rpkm, read_expression
 from shallowchrome.tracks.io.genes import read_genes
 from shallowchrome.tracks.io.manifest import read_peaks_manifest, write_manifest
 from shallowchrome.tracks.io.peaks import read_peaks
-from shallowchrome.tracks.reference import deepchrome_auroc, package_version, tissues
 from shallowchrome.tracks.io.splits import read_splits, splits_frame
 from shallowchrome.tracks.io.textio import write_table_atomic
+from shallowchrome.tracks.reference import deepchrome_auroc, package_version, tissues
 from shallowchrome.tracks.workspace.executor import map_jobs
 from shallowchrome.tracks.workspace.layout import DEFAULT_GENOME, FORMAT_VERSION, Workspace, write_json_atomic
 

@@ -11,8 +11,9 @@ import logging
 from importlib import resources
 from pathlib import Path
 
-from shallowchrome.tracks.workspace.build import BuildOptions, build_workspace
+from shallowchrome.tracks.workspace.build import BuildOptions
 from shallowchrome.tracks.workspace.layout import Workspace
+from shallowchrome.tracks.workspace.pipeline import BuildInputs, Steps, run_pipeline
 
 log = logging.getLogger(__name__)
 
@@ -27,20 +28,12 @@ def demo_data() -> Path:
 
 
 def build_demo(out, jobs: int = 2, progress: bool = False, reports: bool = True) -> Workspace:
-    """Build the demo workspace in ``out``: models, evaluation, tracks and hub, ChromHMM, reports."""
-    from shallowchrome.tracks.analysis.chromhmm import validate, write_results
-    from shallowchrome.tracks.hub.write import write_tracks
-
+    """Build the demo workspace in ``out``: models, evaluation, ChromHMM, tracks and hub, reports."""
     data = demo_data()
-    ws = build_workspace(data / "genes.tsv.gz", data / "rpkm.tsv.gz", data / "peaks", out,
-                         splits_path=data / "splits.tsv.gz", options=BuildOptions(n_splits=10, jobs=jobs),
-                         progress=progress)
+    inputs = BuildInputs(data / "genes.tsv.gz", data / "rpkm.tsv.gz", data / "peaks", splits=data / "splits.tsv.gz")
     segmentations = {eid: data / "chromhmm" / f"{eid}_15_coreMarks_mnemonics.bed.gz" for eid in EPIGENOMES}
-    write_results(ws, validate(ws, segmentations=segmentations))
-    write_tracks(ws, jobs=jobs, progress=progress)  # after chromhmm: the tracks carry the TSS state
-    if reports:
-        from shallowchrome.tracks.reports.write import write_reports
-
-        write_reports(ws, list(REPORT_GENES), jobs=jobs, progress=progress)
+    steps = Steps(chromhmm=True, segmentations=segmentations, tracks=True,
+                  report_genes=REPORT_GENES if reports else ())
+    ws = run_pipeline(inputs, out, BuildOptions(n_splits=10, jobs=jobs), steps, progress=progress)
     log.info("demo workspace written to %s", ws.root)
     return ws

@@ -31,7 +31,6 @@ from pathlib import Path
 import pandas as pd
 
 from shallowchrome.model.errors import InputError, ShallowChromeError
-
 from shallowchrome.tracks.io.names import check_name
 from shallowchrome.tracks.io.textio import write_text_atomic
 

@@ -1,0 +1,84 @@
+"""The order of the work on a workspace, in one place: build → chromhmm → tracks → reports.
+
+Each step reads what the previous ones wrote: ``chromhmm`` adds the ChromHMM
+state at each TSS to predictions.tsv, so the tracks come after it (their
+items carry the state); report pages show the tracks, so they come last.
+``shallowchrome build`` runs build (+ tracks), ``demo`` every step; the single
+commands (``tracks``, ``chromhmm``, ``report``) run one step on a built workspace.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from shallowchrome.model.errors import InputError
+from shallowchrome.tracks.workspace.build import BuildOptions, build_workspace
+from shallowchrome.tracks.workspace.layout import Workspace
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BuildInputs:
+    """What ``build`` reads (paths as the user gave them)."""
+
+    genes: object
+    expression: object
+    peaks: object
+    splits: object = None
+    epigenomes: list | None = None
+    marks: list | None = None
+
+
+@dataclass
+class Steps:
+    """The optional steps after the build: ChromHMM validation (with segmentations: epigenome → path),
+    tracks and hub, report pages for ``report_genes``."""
+
+    chromhmm: bool = False
+    segmentations: dict = field(default_factory=dict)
+    tracks: bool = True
+    report_genes: tuple = ()
+
+
+def run_pipeline(inputs: BuildInputs, out, options: BuildOptions | None = None, steps: Steps | None = None,
+                 progress: bool = False) -> Workspace:
+    """Build the workspace ``out`` and run the chosen steps on it, in order; returns the workspace."""
+    options = options or BuildOptions()
+    steps = steps or Steps()
+    ws = build_workspace(inputs.genes, inputs.expression, inputs.peaks, out, epigenomes=inputs.epigenomes,
+                         splits_path=inputs.splits, options=options, progress=progress, marks=inputs.marks)
+    if steps.chromhmm or steps.segmentations:
+        chromhmm_step(ws, steps.segmentations)
+    if steps.tracks:
+        tracks_step(ws, jobs=options.jobs, progress=progress)
+    if steps.report_genes:
+        reports_step(ws, steps.report_genes, jobs=options.jobs, progress=progress)
+    return ws
+
+
+def chromhmm_step(ws: Workspace, segmentations: dict | None = None):
+    """ChromHMM validation with the default emission table (and the segmentations' TSS states)."""
+    from shallowchrome.tracks.analysis.chromhmm import validate, write_results
+
+    result = validate(ws, segmentations=segmentations or {})
+    write_results(ws, result)
+    return result
+
+
+def tracks_step(ws: Workspace, jobs: int = 1, progress: bool = False):
+    """The tracks and hub after a build; a failure says that the workspace stands and how to finish."""
+    from shallowchrome.tracks.hub.write import write_tracks
+
+    try:
+        return write_tracks(ws, jobs=jobs, progress=progress)
+    except InputError as exc:  # the workspace stands; say how to make the tracks
+        raise InputError(exc.source, f"the workspace is written but not its tracks: {exc.detail}",
+                         fix=f"{exc.fix or 'see above'} in `shallowchrome tracks {ws.root} ...` "
+                             "(or build with --no-tracks)") from None
+
+
+def reports_step(ws: Workspace, genes, jobs: int = 1, progress: bool = False):
+    from shallowchrome.tracks.reports.write import write_reports
+
+    return write_reports(ws, list(genes), jobs=jobs, progress=progress)
