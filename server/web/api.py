@@ -70,7 +70,7 @@ def genes():
     return jsonify({"query": q, "genes": [data().gene_record(int(r)) for r in hits["row"]]})
 
 
-@bp.get("/genes/<query>")
+@bp.get("/genes/<path:query>")
 def gene(query):
     """Per epigenome: features, contributions, logit, probability, p-values and label of a gene."""
     rows = _gene_rows(query)

@@ -53,7 +53,7 @@ def search():
                            suggestions=suggestions)
 
 
-@bp.get("/genes/<query>")
+@bp.get("/genes/<path:query>")
 def gene(query):
     """Predictions of one gene across epigenomes, with contributions and p-values."""
     d = data()
@@ -78,7 +78,7 @@ def igv_tracks() -> list[dict]:
                           epigenomes=[e for e in d.epigenomes])
 
 
-@bp.get("/genes/<query>/pattern.<fmt>")
+@bp.get("/genes/<path:query>/pattern.<any(svg, png):fmt>")
 def pattern_chart(query, fmt):
     """The gene's regulative-pattern chart (the paper's Figure 3 layout), SVG or PNG."""
     from shallowchrome.tracks.analysis.explain import explain

@@ -34,7 +34,7 @@ def report_cache() -> ReportCache:
     return cache
 
 
-@bp.get("/reports/<query>")
+@bp.get("/reports/<path:query>")
 def report(query):
     """The report page of a gene (symbol or Ensembl id); ``?embed=1`` for the self-contained variant."""
     d = data()

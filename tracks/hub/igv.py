@@ -16,6 +16,7 @@ track is in words, report pages use ψ.
 """
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 
 from shallowchrome.tracks import style
@@ -45,7 +46,9 @@ class TrackFile:
     path: str
 
     def name(self, client: str = "session") -> str:
-        """The track's name in ``client`` (see :data:`NAMES`); the tissue is named on prediction tracks."""
+        """The track's name in ``client`` (see :data:`NAMES`); the tissue is named on prediction tracks.
+
+        Plain text: igv.js writes names as HTML, so :func:`igv_track` escapes them."""
         what = NAMES[client][self.kind].format(mark=self.mark)
         tissue = self.tissue.replace("_", " ").strip()
         if tissue and self.kind in ("predictions", "outcome"):
@@ -81,12 +84,12 @@ def igv_track(f: TrackFile, url: str | None, client: str = "session") -> dict:
     """The igv.js config of one track (``url`` None: the caller supplies the data, as report pages do)."""
     source = {} if url is None else {"url": url}
     if f.kind in ("predictions", "outcome"):
-        return {"name": f.name(client), "type": "annotation", "format": "bigbed", **source,
+        return {"name": html.escape(f.name(client), quote=False), "type": "annotation", "format": "bigbed", **source,
                 "displayMode": "EXPANDED", "visibilityWindow": 5_000_000}
     if f.kind == "contribution":
-        return {"name": f.name(client), "type": "wig", "format": "bigwig", **source, "height": WIG_HEIGHT,
+        return {"name": html.escape(f.name(client), quote=False), "type": "wig", "format": "bigwig", **source, "height": WIG_HEIGHT,
                 "autoscale": True, "color": style.css_rgb(style.ACTIVATING), "altColor": style.css_rgb(style.REPRESSING)}
-    return {"name": f.name(client), "type": "wig", "format": "bigwig", **source, "height": WIG_HEIGHT,
+    return {"name": html.escape(f.name(client), quote=False), "type": "wig", "format": "bigwig", **source, "height": WIG_HEIGHT,
             "autoscale": True, "color": style.css_rgb(style.FEATURE), "windowFunction": "max"}
 
 

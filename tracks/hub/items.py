@@ -66,6 +66,27 @@ def prediction_autosql(marks: list[str], with_chromhmm: bool) -> AutoSql:
                    tuple(fields))
 
 
+#: What one BED field may hold (BED 1.0, hts-specs: printable ASCII, at most 255 characters).
+_NOT_BED = re.compile(r"[^\x20-\x7e]|%")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+BED_FIELD_MAX = 255
+
+
+def text_field(values) -> np.ndarray:
+    """Free text (gene symbols) as a valid BED field: runs of control characters (TAB, CR, LF ...)
+    become one space, other non-ASCII characters (and ``%``) are percent-encoded as UTF-8
+    (``GÉNE`` → ``G%C3%89NE``), at most 255 characters. ASCII symbols are unchanged."""
+    from urllib.parse import quote
+
+    def field(text: str) -> str:
+        if not _NOT_BED.search(text):
+            return text
+        text = _CONTROL.sub(" ", text).strip() or "?"
+        return quote(text, safe="".join(chr(c) for c in range(0x20, 0x7f) if chr(c) != "%"))[:BED_FIELD_MAX]
+
+    return np.array([field(str(v)) for v in values], dtype=object)
+
+
 def _fmt(values, spec: str = "%.6g") -> np.ndarray:
     arr = np.asarray(values, dtype=np.float64) + 0.0  # no negative zeros
     return np.char.mod(spec, arr).astype(object)
@@ -98,7 +119,7 @@ def prediction_items(pred: pd.DataFrame, model: dict, window: int, chrom_sizes: 
     end = np.minimum(tss + window, size)
     symbol = pred["symbol"].fillna("").astype(str).to_numpy(dtype=object) if "symbol" in pred else None
     gene_id = pred["gene_id"].astype(str).to_numpy(dtype=object)
-    name = gene_id if symbol is None else np.where(symbol != "", symbol, gene_id)
+    name = gene_id if symbol is None else np.where(symbol != "", text_field(symbol), gene_id)
     prob = pred["probability"].to_numpy(dtype=np.float64)
     predicted = pred["predicted"].to_numpy() if "predicted" in pred else (pred["logit"].to_numpy() > 0).astype(int)
     label = _classes(pred["label"])

@@ -27,7 +27,7 @@ def write_bed_with_tabix(path, text: str) -> None:
         tmp = Path(tmpdir) / path.name
         tmp.write_text(text, encoding="utf-8")
         gz = Path(pysam.tabix_index(str(tmp), preset="bed", force=True, keep_original=True))
-        tbx = pysam.TabixFile(str(gz))
+        tbx = pysam.TabixFile(str(gz), encoding="utf-8")  # gene symbols may be any UTF-8 text
         try:
             got = Counter({c: sum(1 for _ in tbx.fetch(c)) for c in tbx.contigs})
         finally:

@@ -39,11 +39,6 @@ def read_peaks_manifest(path) -> pd.DataFrame:
         lines = ", ".join(str(x) for x in others["line"])
         raise InputError(path, f"{d.epigenome} {d.mark} has more than one {d.format} file (lines/files: {lines})",
                          fix="keep one file per epigenome, mark and format")
-    for rec in frame[["epigenome", "mark", "line"]].itertuples(index=False):
-        line = rec.line if isinstance(rec.line, int) else None
-        source = path if line is not None else path / str(rec.line)
-        check_name(rec.epigenome, "epigenome id", source, line)
-        check_name(rec.mark, "mark", source, line)
     return frame.sort_values(key, kind="stable").reset_index(drop=True)
 
 
@@ -56,6 +51,8 @@ def _read_manifest(path: Path) -> pd.DataFrame:
         for col in ("epigenome", "mark", "path"):
             if not isinstance(rec[col], str) or not rec[col].strip():
                 raise InputError(path, f"empty {col}", line=line, fix="fill in the column or remove the line")
+        check_name(rec["epigenome"].strip(), "epigenome id", path, line)  # ids and marks become paths
+        check_name(rec["mark"].strip(), "mark", path, line)
         peak_path = Path(rec["path"].strip())
         if not peak_path.is_absolute():
             peak_path = base / peak_path
@@ -85,6 +82,8 @@ def _scan_folder(folder: Path) -> pd.DataFrame:
         if not m or fmt is None:
             log.warning("%s: skipped, not named EID-MARK.FORMAT[.gz] with a known peak format", child)
             continue
+        check_name(m["epigenome"], "epigenome id", child)
+        check_name(m["mark"], "mark", child)
         rows.append({"epigenome": m["epigenome"], "mark": m["mark"], "format": fmt,
                      "path": str(child.resolve()), "line": child.name})
     return pd.DataFrame(rows, columns=MANIFEST_COLUMNS + ["line"])

@@ -155,7 +155,7 @@ def tabix_file(path: Path):
         for _, handle in _OPEN.handles.values():
             handle.close()
         _OPEN.handles.clear()
-    handle = pysam.TabixFile(key)
+    handle = pysam.TabixFile(key, encoding="utf-8")
     _OPEN.handles[key] = ((st.st_ino, st.st_mtime_ns, st.st_size), handle)
     return handle
 

@@ -1,0 +1,169 @@
+"""Hostile inputs: markup, control characters and non-ASCII text in users' files reach no page as code
+and break no file format; names that would become paths are refused."""
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+from helpers import invoke, one_error_line
+
+FIXTURE_ROOT = __import__("pathlib").Path(__file__).parent / "data" / "fixture"
+XSS = '"><img src=x onerror=alert(1)><script>alert(2)</script>'
+#: gene row → hostile symbol
+HOSTILE = {0: XSS, 1: "GÉNEα", 2: "TAB\tINSIDE", 3: "new\nline", 4: "a/b"}
+
+
+@pytest.fixture(scope="module")
+def hostile_ws(tmp_path_factory):
+    """The fixture data set with hostile gene symbols, built with tracks."""
+    root = tmp_path_factory.mktemp("hostile")
+    genes = pd.read_csv(FIXTURE_ROOT / "genes.tsv", sep="\t", dtype=str, keep_default_na=False)
+    for row, symbol in HOSTILE.items():
+        genes.loc[row, "symbol"] = symbol
+    genes.to_csv(root / "genes.tsv", sep="\t", index=False)
+    out = root / "ws"
+    res = invoke("build", "--genes", root / "genes.tsv", "--expression", FIXTURE_ROOT / "rpkm.tsv.gz",
+                 "--peaks", FIXTURE_ROOT / "peaks", "--splits-file", FIXTURE_ROOT / "splits.tsv.gz", "--splits", "3",
+                 "--out", out)
+    assert res.exit_code == 0, res.output
+    return out, genes
+
+
+def test_hostile_symbols_keep_every_track_file_valid(hostile_ws):
+    import bbi
+    import pyBigWig
+    import pysam
+
+    out, genes = hostile_ws
+    bb_path = out / "hub" / "hg19" / "E901" / "predictions.bb"
+    bb = pyBigWig.open(str(bb_path))
+    entries = bb.entries("chr1", 0, bb.chroms("chr1"))
+    n_fields = {len(rest.split("\t")) for _, _, rest in entries}
+    assert len(n_fields) == 1  # a TAB in a symbol no longer shifts the fields
+    frame = pd.DataFrame(list(bbi.fetch_intervals(str(bb_path), "chr1", 0, bb.chroms("chr1"))))  # UCSC's reader
+    bb.close()
+    names = set(frame[3])
+    assert {"TAB INSIDE", "new line", "a/b", "G%C3%89NE%CE%B1"} <= names
+    assert all(all(0x20 <= ord(c) < 0x7f for c in n) for n in names)  # BED 1.0: printable ASCII
+    tbx = pysam.TabixFile(str(out / "hub" / "hg19" / "E901" / "predictions.bed.gz"))
+    lines = list(tbx.fetch("chr1"))
+    tbx.close()
+    assert len({len(line.split("\t")) for line in lines}) == 1
+    assert invoke("hub", "check", out).exit_code == 0
+    # the workspace's own tables keep the symbols as given
+    assert pd.read_csv(out / "genes.tsv", sep="\t", dtype=str)["symbol"].tolist()[:5] == list(HOSTILE.values())
+
+
+def test_hostile_symbols_are_text_in_pages_and_api(hostile_ws):
+    from shallowchrome.server.web.app import create_app
+
+    out, genes = hostile_ws
+    client = create_app(out).test_client()
+    page = client.get(f"/genes/{genes.loc[0, 'gene_id']}").get_data(as_text=True)
+    assert "<img src=x" not in page and "&lt;img src=x" in page
+    assert client.get("/api/genes/GÉNEα").get_json()["matches"][0]["gene"]["symbol"] == "GÉNEα"
+    assert client.get("/genes/a%2Fb").status_code == 200  # a symbol with a slash can be reached
+    assert client.get("/api/genes/a%2Fb").get_json()["matches"][0]["gene"]["symbol"] == "a/b"
+
+
+@pytest.mark.parametrize("manifest_id, what", [("../../x", "epigenome id"), ("/abs", "epigenome id"),
+                                                ("E9<b>", "epigenome id")])
+def test_ids_that_would_become_paths_or_markup_are_refused(tmp_path, manifest_id, what):
+    peaks = FIXTURE_ROOT / "peaks"
+    rows = ["epigenome\tmark\tpath", f"{manifest_id}\tH3K4me3\t{peaks / 'E901-H3K4me3.narrowPeak.gz'}"]
+    (tmp_path / "peaks.tsv").write_text("\n".join(rows) + "\n")
+    res = invoke("build", "--genes", FIXTURE_ROOT / "genes.tsv", "--expression", FIXTURE_ROOT / "rpkm.tsv.gz",
+                 "--peaks", tmp_path / "peaks.tsv", "--out", tmp_path / "ws")
+    line = one_error_line(res)
+    assert f"peaks.tsv:2: {what} {manifest_id!r} is not a valid name" in line and "fix:" in line
+    assert not (tmp_path / "ws").exists() and not (tmp_path.parent / "x").exists()
+
+
+def test_a_mark_with_markup_is_refused(tmp_path):
+    peaks = FIXTURE_ROOT / "peaks"
+    (tmp_path / "peaks.tsv").write_text("epigenome\tmark\tpath\n"
+                                        f"E901\tH3K4me3<svg>\t{peaks / 'E901-H3K4me3.narrowPeak.gz'}\n")
+    res = invoke("build", "--genes", FIXTURE_ROOT / "genes.tsv", "--expression", FIXTURE_ROOT / "rpkm.tsv.gz",
+                 "--peaks", tmp_path / "peaks.tsv", "--out", tmp_path / "ws")
+    assert "peaks.tsv:2: mark 'H3K4me3<svg>' is not a valid name" in one_error_line(res)
+
+
+CLICK_FEATURE = """async (name) => {
+  const b = window.igvBrowser;
+  const tv = b.trackViews.find(v => v.track && v.track.type === 'annotation' && v.track.url);
+  const vp = tv.viewports[0];
+  const features = vp.featureCache.features;
+  const f = features.find(x => x.name === name);
+  const rf = vp.referenceFrame;
+  const x = ((f.start + f.end) / 2 - rf.start) / rf.bpPerPixel;
+  const rect = vp.viewportElement.getBoundingClientRect();
+  return {x: rect.left + x, y: rect.top + 12};
+}"""
+
+
+def _hook_alerts(page):
+    page.add_init_script("window.__alerts = []; window.alert = (m) => window.__alerts.push(String(m));")
+
+
+def test_browser_popup_shows_markup_as_text(hostile_ws, live_server, chromium):
+    from shallowchrome.server.web.app import create_app
+
+    out, genes = hostile_ws
+    base = live_server(create_app(out))
+    page = chromium.new_page(viewport={"width": 1400, "height": 900})
+    _hook_alerts(page)
+    try:
+        page.goto(f"{base}/browser?locus={genes.loc[0, 'gene_id']}")
+        page.wait_for_function("document.getElementById('igv').dataset.ready === 'true'", timeout=30_000)
+        page.wait_for_function("""() => { const tv = window.igvBrowser.trackViews.find(v => v.track && v.track.url
+            && v.track.type === 'annotation'); const c = tv && tv.viewports[0].featureCache;
+            return c && c.features && c.features.length > 0; }""", timeout=30_000)
+        spot = page.evaluate(CLICK_FEATURE, XSS)
+        page.mouse.click(spot["x"], spot["y"])
+        page.wait_for_selector(".igv-ui-popover, .igv-popover", timeout=10_000)
+        popup = page.inner_text(".igv-ui-popover, .igv-popover")
+        alerts = page.evaluate("window.__alerts")
+        images = page.evaluate("document.querySelectorAll('.igv-ui-popover img, .igv-popover img').length")
+    finally:
+        page.close()
+    assert XSS.split("<script>")[0] in popup  # the symbol is shown, as text
+    assert alerts == [] and images == 0
+
+
+def test_report_page_popup_shows_markup_as_text(hostile_ws, live_server, chromium, tmp_path):
+    from shallowchrome.server.web.app import create_app
+
+    out, genes = hostile_ws
+    ws = tmp_path / "ws"
+    shutil.copytree(out, ws)  # /reports/ writes its page cache
+    base = live_server(create_app(ws))
+    page = chromium.new_page(viewport={"width": 1400, "height": 900})
+    _hook_alerts(page)
+    try:
+        page.goto(f"{base}/reports/{genes.loc[0, 'gene_id']}")
+        page.wait_for_function("document.getElementById('igvDiv').dataset.ready === 'true'", timeout=30_000)
+        page.wait_for_function("""() => { const tv = window.igvBrowser.trackViews.find(v => v.track
+            && v.track.type === 'annotation' && (v.track.name || '').endsWith('prediction'));
+            const c = tv && tv.viewports[0].featureCache; return c && c.features && c.features.length > 0; }""",
+                               timeout=30_000)
+        spot = page.evaluate("""() => {
+          const b = window.igvBrowser;
+          const tv = b.trackViews.find(v => v.track && v.track.type === 'annotation'
+                                            && (v.track.name || '').endsWith('prediction'));
+          const vp = tv.viewports[0];
+          const f = vp.featureCache.features.find(x => (x.name || '').includes('img'));
+          const rf = vp.referenceFrame;
+          const rect = vp.viewportElement.getBoundingClientRect();
+          return {x: rect.left + ((f.start + f.end) / 2 - rf.start) / rf.bpPerPixel, y: rect.top + 12};
+        }""")
+        page.mouse.click(spot["x"], spot["y"])
+        page.wait_for_selector(".igv-ui-popover, .igv-popover", timeout=10_000)
+        popup = page.inner_text(".igv-ui-popover, .igv-popover")
+        alerts = page.evaluate("window.__alerts")
+        images = page.evaluate("document.querySelectorAll('img').length")
+    finally:
+        page.close()
+    assert "<script>" in popup and "img" in popup  # shown as text
+    assert alerts == [] and images == 0
