@@ -112,7 +112,7 @@ def test_browser_popup_shows_markup_as_text(hostile_ws, live_server, chromium):
 
     out, genes = hostile_ws
     base = live_server(create_app(out))
-    page = chromium.new_page(viewport={"width": 1400, "height": 900})
+    page = chromium.new_page(viewport={"width": 1400, "height": 900}, bypass_csp=True)  # Playwright polls with eval
     _hook_alerts(page)
     try:
         page.goto(f"{base}/browser?locus={genes.loc[0, 'gene_id']}")
@@ -139,7 +139,7 @@ def test_report_page_popup_shows_markup_as_text(hostile_ws, live_server, chromiu
     ws = tmp_path / "ws"
     shutil.copytree(out, ws)  # /reports/ writes its page cache
     base = live_server(create_app(ws))
-    page = chromium.new_page(viewport={"width": 1400, "height": 900})
+    page = chromium.new_page(viewport={"width": 1400, "height": 900}, bypass_csp=True)  # Playwright polls with eval
     _hook_alerts(page)
     try:
         page.goto(f"{base}/reports/{genes.loc[0, 'gene_id']}")
@@ -167,3 +167,23 @@ def test_report_page_popup_shows_markup_as_text(hostile_ws, live_server, chromiu
         page.close()
     assert "<script>" in popup and "img" in popup  # shown as text
     assert alerts == [] and images == 0
+
+
+def test_pages_work_under_their_content_security_policy(hostile_ws, live_server, chromium, tmp_path):
+    """No CSP bypass here: the browser page and a report page must load igv.js and draw under the policy."""
+    from shallowchrome.server.web.app import create_app
+
+    ws = tmp_path / "ws"
+    shutil.copytree(hostile_ws[0], ws)
+    base = live_server(create_app(ws))
+    page = chromium.new_page()
+    refused = []
+    page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+    try:
+        for url, div in ((f"{base}/browser?locus=chr1:40001-80000", "igv"), (f"{base}/reports/GENE5", "igvDiv")):
+            response = page.goto(url)
+            assert "script-src" in response.headers["content-security-policy"]
+            page.wait_for_selector(f"#{div}[data-ready='true']", state="attached", timeout=30_000)
+    finally:
+        page.close()
+    assert refused == []

@@ -5,6 +5,8 @@ import sys
 
 import click
 
+from shallowchrome.server.cli.serve import check_listen, run_server, server_options
+
 
 @click.command(epilog="""\b
 Examples:
@@ -14,14 +16,15 @@ Examples:
 @click.option("--out", default="shallowchrome-demo", show_default=True, type=click.Path(file_okay=False),
               help="Workspace folder to write (rebuilt if it is a workspace already).")
 @click.option("--no-serve", is_flag=True, help="Build only; do not start the server.")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to serve on.")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to serve on.")
+@server_options
 @click.option("--jobs", default=2, show_default=True, type=click.IntRange(min=1), help="Parallel processes.")
-@click.pass_context
-def demo(ctx, out, no_serve, host, port, jobs):
+def demo(out, no_serve, host, port, base_url, threads, connection_limit, channel_timeout, jobs):
     """Build the embedded demo (Roadmap E066 liver, E079 esophagus, E100 psoas muscle; H3K4me3 + H3K27me3)
     with models, evaluation, tracks and hub, ChromHMM validation and report pages, then serve it."""
     from shallowchrome.tracks.workspace.demo import REPORT_GENES, build_demo
+
+    if not no_serve:  # a busy port or a bad host is said before the build, not after it
+        check_listen(host, port, base_url=base_url)
 
     ws = build_demo(out, jobs=jobs, progress=sys.stderr.isatty())
     evaluation = ws.evaluation()
@@ -33,6 +36,4 @@ def demo(ctx, out, no_serve, host, port, jobs):
     if no_serve:
         click.echo(f"serve it with: shallowchrome serve {ws.root}")
         return
-    from shallowchrome.server.cli.serve import serve
-
-    ctx.invoke(serve, workspace=str(ws.root), host=host, port=port)
+    run_server(str(ws.root), host, port, base_url, threads, connection_limit, channel_timeout)

@@ -4,7 +4,8 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from shallowchrome.server.web.state import data
+from shallowchrome.server.web.security import public_url
+from shallowchrome.server.web.state import data, public_message
 from shallowchrome.tracks.workspace.layout import UnknownGeneError
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -31,7 +32,7 @@ def _gene_rows(query: str) -> list[int]:
     try:
         return data().ws.find_gene_rows(query)
     except UnknownGeneError as exc:
-        raise ApiError(404, str(exc), suggestions=exc.suggestions) from None
+        raise ApiError(404, public_message(exc), suggestions=exc.suggestions) from None
 
 
 def _epigenome(eid: str) -> str:
@@ -98,4 +99,4 @@ def openapi():
     """This API's OpenAPI 3 description."""
     from shallowchrome.server.web.openapi import document
 
-    return jsonify(document(request.host_url.rstrip("/")))
+    return jsonify(document(public_url().rstrip("/")))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import Flask
 
 from shallowchrome import templates
+from shallowchrome.server.web import security
 from shallowchrome.server.web.api import bp as api
 from shallowchrome.server.web.files import bp as files
 from shallowchrome.server.web.pages import bp as pages
@@ -35,4 +36,5 @@ def create_app(workspace, config: dict | None = None) -> Flask:
     app.json.sort_keys = False
     for bp in (files, api, pages, reports):
         app.register_blueprint(bp)
+    security.install(app)
     return app

@@ -11,9 +11,10 @@ workspace answer 404.
 """
 from __future__ import annotations
 
+import json
 import mimetypes
 import os
-from functools import lru_cache
+import re
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, request, send_file
@@ -38,22 +39,34 @@ _TYPES = {".bb": "application/octet-stream", ".bw": "application/octet-stream", 
 def resolve_inside(root: Path, relative: str) -> Path:
     """The regular file ``root/relative``, or 404 when it is not one, or not inside ``root``."""
     path = _resolve(str(root), relative)
-    if path is None or not path.is_file():
+    try:
+        if path is None or not path.is_file():
+            abort(404)
+    except OSError:  # e.g. a path component the file system refuses
         abort(404)
     return path
 
 
-@lru_cache(maxsize=4096)
+#: Longest request path served (a longer one cannot name a workspace file: 404, not the OS's "name too long").
+MAX_PATH, MAX_PART = 1024, 255
+
+
 def _resolve(root: str, relative: str) -> Path | None:
-    """``root/relative`` with symlinks resolved, or None when it escapes ``root`` (cached: a realpath costs
-    a system call per path component, and the hub's files are few)."""
-    base = Path(root).resolve()
-    if not relative or relative.startswith(("/", "\\")) or "\\" in relative or "\x00" in relative:
+    """``root/relative`` with symlinks resolved, or None when it escapes ``root``.
+
+    Resolved on every request (a few ``lstat`` calls, microseconds): a file
+    replaced by a symlink pointing out of the workspace is refused the next
+    time it is asked for, not served from a stale cache.
+    """
+    if not relative or len(relative) > MAX_PATH or relative.startswith(("/", "\\")) or "\\" in relative \
+            or "\x00" in relative:
         return None
-    if any(p in ("..", ".") or p.startswith(".") for p in Path(relative).parts):
+    parts = Path(relative).parts
+    if any(p in ("..", ".") or p.startswith(".") or len(p.encode()) > MAX_PART for p in parts):
         return None
-    path = (base / relative).resolve()
-    return path if base in path.parents else None
+    base = os.path.realpath(root)
+    path = Path(os.path.realpath(os.path.join(base, relative)))
+    return path if Path(base) in path.parents else None
 
 
 def send_workspace_file(root: Path, relative: str):
@@ -109,10 +122,41 @@ def hub_file(relative):
     return send_workspace_file(data().ws.hub_dir, relative)
 
 
+#: Workspace files that record the absolute paths of the build's inputs: served with file names only.
+_REDACTED = re.compile(r"^(workspace\.json|peaks\.tsv|epigenomes/[^/]+/model\.json|interpretation/chromhmm\.json)$")
+#: Never served: the report cache (indexed copies of the inputs and their source records).
+_PRIVATE = re.compile(r"^reports/cache(/|$)")
+
+
 @bp.route("/files/<path:relative>", methods=["GET", "HEAD"])
 def workspace_file(relative):
-    """Any other file of the workspace (evaluation.tsv, predictions.tsv, model.json, charts)."""
-    return send_workspace_file(data().ws.root, relative)
+    """Any other file of the workspace (evaluation.tsv, predictions.tsv, model.json, charts); files that
+    record the server's paths are served with those paths cut to file names."""
+    root = data().ws.root
+    if _PRIVATE.match(relative):
+        abort(404)
+    if _REDACTED.match(relative):
+        path = resolve_inside(root, relative)
+        body = redact(path.read_text(encoding="utf-8"), path.suffix)
+        return current_app.response_class(body, mimetype=_TYPES.get(path.suffix, "text/plain"),
+                                          headers={"Cache-Control": "no-cache"})
+    return send_workspace_file(root, relative)
+
+
+def redact(text: str, suffix: str) -> str:
+    """Absolute paths in a JSON document or TSV table → their file names (what the user named)."""
+    if suffix == ".json":
+        def walk(value):
+            if isinstance(value, dict):
+                return {k: walk(v) for k, v in value.items()}
+            if isinstance(value, list):
+                return [walk(v) for v in value]
+            if isinstance(value, str) and value.startswith("/"):
+                return Path(value).name
+            return value
+
+        return json.dumps(walk(json.loads(text)), indent=2) + "\n"
+    return re.sub(r"(?m)(^|\t)/[^\t\n]*/([^/\t\n]+)(?=\t|$)", r"\1\2", text)
 
 
 @bp.route("/genome/<genome>.chrom.sizes", methods=["GET", "HEAD"])

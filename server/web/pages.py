@@ -4,7 +4,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
 from shallowchrome.model.errors import ShallowChromeError
-from shallowchrome.server.web.state import data
+from shallowchrome.server.web.security import public_url
+from shallowchrome.server.web.state import data, public_message
 from shallowchrome.tracks.hub import igv
 from shallowchrome.tracks.hub.trackdb import ucsc_url
 from shallowchrome.tracks.workspace.layout import HUB_TXT, UnknownGeneError
@@ -13,7 +14,7 @@ bp = Blueprint("pages", __name__)
 
 
 def hub_url() -> str:
-    return request.host_url + f"hub/{HUB_TXT}"
+    return public_url() + f"hub/{HUB_TXT}"
 
 
 @bp.app_context_processor
@@ -61,7 +62,7 @@ def gene(query):
         rows = d.ws.find_gene(query)
     except UnknownGeneError as exc:
         return render_template("site/search.html", q=query, hits=[], suggestions=exc.suggestions,
-                               message=str(exc)), 404
+                               message=public_message(exc)), 404
     payloads = [d.payload(int(r)) for r in rows["row"]]
     for p in payloads:
         for rec in p["epigenomes"]:
@@ -98,7 +99,7 @@ def pattern_chart(query, fmt):
         try:
             doc = explain(d.ws, [gene_id], cache=d.interpretation_cache)
         except ShallowChromeError as exc:  # e.g. a gene in the training data of every split
-            return render_template("site/error.html", status=409, message=str(exc)), 409
+            return render_template("site/error.html", status=409, message=public_message(exc)), 409
         doc["explanations"] = [e for e in doc["explanations"] if e["symbol"] == rows["symbol"].iloc[0]]
         image = d.charts[key] = patterns_chart(doc, fmt)
     mimetype = "image/svg+xml" if fmt == "svg" else "image/png"
@@ -117,7 +118,7 @@ def browser():
             resolved = d.locus(int(rows["row"].iloc[0]), flank=int(d.info["parameters"]["window"]) * 3)
         except UnknownGeneError as exc:
             return render_template("site/search.html", q=locus, hits=[], suggestions=exc.suggestions,
-                                   message=str(exc)), 404
+                                   message=public_message(exc)), 404
     elif locus:
         resolved = locus
     else:  # start at ALB, the README's case study, when the workspace has it

@@ -13,8 +13,8 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template, request, send_file, url_for
 
 from shallowchrome.model.errors import ShallowChromeError
-from shallowchrome.server.web.state import data
-from shallowchrome.tracks.reports.cache import ReportCache
+from shallowchrome.server.web.state import data, public_message
+from shallowchrome.tracks.reports.cache import RETRY_AFTER, ReportBusy, ReportCache, WorkspaceIncomplete
 from shallowchrome.tracks.reports.context import ReportOptions
 from shallowchrome.tracks.workspace.layout import UnknownGeneError
 
@@ -41,7 +41,7 @@ def report(query):
     try:
         rows = d.ws.find_gene(query)
     except UnknownGeneError as exc:
-        return render_template("site/report_missing.html", q=query, message=str(exc), suggestions=exc.suggestions,
+        return render_template("site/report_missing.html", q=query, message=public_message(exc), suggestions=exc.suggestions,
                                hits=[]), 404
     genes = rows.drop_duplicates("gene_id").to_dict("records")
     if len(genes) > 1:
@@ -50,11 +50,17 @@ def report(query):
     embed = request.args.get("embed", "").lower() in ("1", "true", "yes")
     try:
         path = report_cache().page(genes[0], embed=embed)
+    except ReportBusy as exc:
+        html = render_template("site/error.html", status=503, message=public_message(exc), retry=RETRY_AFTER)
+        return html, 503, {"Retry-After": str(RETRY_AFTER)}
+    except WorkspaceIncomplete as exc:
+        return render_template("site/error.html", status=503, message=public_message(exc), retry=RETRY_AFTER), 503, \
+            {"Retry-After": str(RETRY_AFTER)}
     except ShallowChromeError as exc:
-        return render_template("site/error.html", status=409, message=str(exc)), 409
+        return render_template("site/error.html", status=409, message=public_message(exc)), 409
     except OSError as exc:
-        message = (f"cannot write the report cache in {d.ws.report_cache_dir} ({exc.strerror or exc}); "
-                   "fix: make that folder writable for the server, or make pages with `shallowchrome report`")
+        message = (f"cannot write the report cache ({exc.strerror or exc}); fix: make WORKSPACE/reports/cache "
+                   "writable for the server, or make pages with `shallowchrome report`")
         return render_template("site/error.html", status=500, message=message), 500
     response = send_file(path, mimetype="text/html", conditional=True, etag=True, max_age=0)
     response.headers["Cache-Control"] = "no-cache"

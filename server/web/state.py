@@ -5,6 +5,8 @@ the report cache, owned by the reports module).
 """
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from functools import lru_cache
 
 import pandas as pd
@@ -15,6 +17,36 @@ from shallowchrome.tracks.workspace.layout import Workspace
 
 #: Key of the app's :class:`WorkspaceData` in ``app.extensions``.
 EXTENSION = "shallowchrome"
+
+
+#: Regulative-pattern charts kept in memory (an SVG is ~50 KB: at most ~25 MB).
+CHART_CACHE = 512
+
+
+class BoundedCache:
+    """A thread-safe dict that forgets its least recently used entries beyond ``maxsize``."""
+
+    def __init__(self, maxsize: int):
+        self.maxsize = maxsize
+        self._data: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key, default=None):
+        with self._lock:
+            if key not in self._data:
+                return default
+            self._data.move_to_end(key)
+            return self._data[key]
+
+    def __setitem__(self, key, value) -> None:
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self.maxsize:
+                self._data.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._data)
 
 
 class WorkspaceData:
@@ -33,7 +65,7 @@ class WorkspaceData:
         self.columns = {e: self._columns(e) for e in self.epigenomes}
         self.payload = lru_cache(maxsize=8192)(self._payload)
         self.interpretation_cache: dict = {}  # views and statsmodels fits for `explain`
-        self.charts: dict = {}  # (gene row, format) → regulative-pattern chart bytes
+        self.charts = BoundedCache(CHART_CACHE)  # (gene row, format) → regulative-pattern chart bytes
 
     def _columns(self, eid: str) -> dict:
         """Per-gene values of one epigenome as plain Python lists (fast per-row access for the API)."""
@@ -120,6 +152,13 @@ class WorkspaceData:
         """The mark with the largest absolute contribution in a payload record."""
         contrib = {m: v for m, v in rec["contributions"].items() if v is not None}
         return max(contrib, key=lambda m: abs(contrib[m])) if contrib else None
+
+
+def public_message(exc: Exception) -> str:
+    """An error's message as the public may read it: the server's folders named by the workspace's name."""
+    ws = data().ws
+    text = str(exc).replace(str(ws.root), ws.root.name)
+    return text.replace(str(ws.root.parent), "")
 
 
 def data(app=None) -> WorkspaceData:

@@ -12,7 +12,14 @@ older key are deleted.
 Pages are generated one at a time (a lock: the work is CPU-bound, and
 igv-reports and matplotlib keep process-wide state) and written atomically,
 so concurrent first requests for a gene never see a partial file; the second
-finds the first's page.
+finds the first's page. At most :data:`MAX_WAITING` requests wait for a page
+at a time; more raise :class:`ReportBusy` at once (the server answers 503
+with Retry-After), so waiting requests never hold every server thread.
+
+The cache is bounded: beyond :data:`MAX_PAGES` pages or :data:`MAX_BYTES`
+the least recently made pages are deleted. Pages of an older key are
+deleted only once a page of the new key was made, so a workspace file gone
+missing (a rebuild in progress) does not empty the cache.
 """
 from __future__ import annotations
 
@@ -24,6 +31,7 @@ import threading
 from dataclasses import asdict, replace
 from pathlib import Path
 
+from shallowchrome.model.errors import ShallowChromeError
 from shallowchrome.tracks.io.textio import write_text_atomic
 from shallowchrome.tracks.reference import package_version
 from shallowchrome.tracks.reports.context import ReportContext, ReportOptions
@@ -33,6 +41,20 @@ from shallowchrome.tracks.workspace.layout import Workspace
 log = logging.getLogger(__name__)
 
 KEY_LENGTH = 16
+#: Requests that may wait for a page being made; more are told to retry.
+MAX_WAITING = 2
+#: Requests that may wait for the same page while it is being made.
+MAX_FOLLOWERS = 4
+MAX_PAGES, MAX_BYTES = 2000, 512 * 1024 * 1024
+RETRY_AFTER = 2
+
+
+class ReportBusy(ShallowChromeError):
+    """Too many pages are being made at once; retry in a moment."""
+
+
+class WorkspaceIncomplete(ShallowChromeError):
+    """A file the pages need is missing (e.g. the workspace is being rebuilt)."""
 
 
 def _stat(path: Path):
@@ -58,6 +80,11 @@ class ReportCache:
         self.options = (options or ReportOptions(embed=False)).check()
         self.folder = ws.report_cache_dir / "pages"
         self._lock = threading.Lock()
+        self._generate = threading.Lock()  # one page at a time (process-wide state of igv-reports, matplotlib)
+        self._waiting = threading.BoundedSemaphore(MAX_WAITING)  # requests making (or queued to make) a page
+        self._followers = threading.BoundedSemaphore(MAX_FOLLOWERS)  # requests waiting for a page being made
+        self._making: dict = {}  # page path → Event set when it is made (or failed)
+        self.max_pages, self.max_bytes = MAX_PAGES, MAX_BYTES
         self._contexts: dict = {}  # (key, embed) → ReportContext
         self.generated = 0  # pages made by this cache (for tests and logs)
 
@@ -75,13 +102,46 @@ class ReportCache:
         with self._lock:
             ctx = self._context(key, embed, options)
             path = self.path(ctx.page_name(gene), embed, key)
+        if path.is_file():
+            return path
+        with self._lock:
+            making = self._making.get(path)
+        if making is not None:  # the same page is being made: wait for it (a bounded number of requests)
+            if not self._followers.acquire(blocking=False):
+                raise ReportBusy(f"the page of {gene.get('symbol') or gene['gene_id']} is being made",
+                                 fix=f"retry in {RETRY_AFTER} s")
+            try:
+                making.wait(timeout=120)
+            finally:
+                self._followers.release()
             if path.is_file():
                 return path
-            page = gene_page(ctx, gene)
-            write_text_atomic(path, page.html)
-            self.generated += 1
-            log.info("report page %s made", path.name)
-            return path
+        if not self._waiting.acquire(blocking=False):
+            raise ReportBusy(f"{MAX_WAITING} report pages are being made", fix=f"retry in {RETRY_AFTER} s")
+        done = threading.Event()
+        try:
+            with self._lock:
+                self._making.setdefault(path, done)
+            with self._generate:
+                if path.is_file():  # made while this request waited
+                    return path
+                try:
+                    page = gene_page(ctx, gene)
+                except FileNotFoundError as exc:
+                    raise WorkspaceIncomplete(f"the workspace lacks {Path(exc.filename or '?').name}",
+                                              fix="wait for the rebuild to finish, or rebuild it") from None
+                write_text_atomic(path, page.html)
+                self.generated += 1
+                log.info("report page %s made", path.name)
+                self._prune(key, embed)
+                self._bound()
+                return path
+        finally:
+            with self._lock:
+                if self._making.get(path) is done:
+                    del self._making[path]
+            done.set()
+            self._waiting.release()
 
     def _context(self, key: str, embed: bool, options: ReportOptions) -> ReportContext:
         ctx = self._contexts.get((key, embed))
@@ -89,9 +149,29 @@ class ReportCache:
             stale = [k for k in self._contexts if k[1] == embed]
             for k in stale:
                 del self._contexts[k]
-            self._prune(key, embed)
-            ctx = self._contexts[(key, embed)] = ReportContext(Workspace.open(self.ws.root), None, options)
+            try:
+                ctx = ReportContext(Workspace.open(self.ws.root), None, options)
+            except FileNotFoundError as exc:
+                raise WorkspaceIncomplete(f"the workspace lacks {Path(exc.filename or '?').name}",
+                                          fix="wait for the rebuild to finish, or rebuild it") from None
+            self._contexts[(key, embed)] = ctx
         return ctx
+
+    def _bound(self) -> None:
+        """Delete the least recently made pages beyond :data:`MAX_PAGES` / :data:`MAX_BYTES`."""
+        pages = []
+        for p in self.folder.glob("*.html"):
+            try:
+                st = p.stat()
+            except FileNotFoundError:
+                continue
+            pages.append((st.st_mtime_ns, st.st_size, p))
+        pages.sort(reverse=True)
+        total = 0
+        for n, (_, size, p) in enumerate(pages):
+            total += size
+            if n >= self.max_pages or total > self.max_bytes:
+                p.unlink(missing_ok=True)
 
     def _prune(self, key: str, embed: bool) -> None:
         """Delete this variant's pages made under another key."""

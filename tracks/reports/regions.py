@@ -152,11 +152,12 @@ def tabix_file(path: Path):
     if entry is not None:
         entry[1].close()
     if len(_OPEN.handles) >= 256:  # bounded: close them all and start again
-        for _, handle in _OPEN.handles.values():
+        for _, handle, _ in _OPEN.handles.values():
             handle.close()
         _OPEN.handles.clear()
     handle = pysam.TabixFile(key, encoding="utf-8")
-    _OPEN.handles[key] = ((st.st_ino, st.st_mtime_ns, st.st_size), handle)
+    # the header is read once per opened file: pysam's TabixFile.header allocates anew on every access
+    _OPEN.handles[key] = ((st.st_ino, st.st_mtime_ns, st.st_size), handle, list(handle.header))
     return handle
 
 
@@ -169,8 +170,9 @@ def fetch_lines(path: Path, chrom: str, start: int, end: int) -> list[str]:
 
 
 def tabix_header(path: Path) -> list[str]:
-    """The ``#`` header lines of a tabix-indexed file."""
-    return list(tabix_file(path).header)
+    """The ``#`` header lines of a tabix-indexed file (read once per opened file, see :func:`tabix_file`)."""
+    tabix_file(path)
+    return list(_OPEN.handles[str(path)][2])
 
 
 def bigwig_bedgraph(path: Path, chrom: str, start: int, end: int) -> list[tuple[int, int, float]]:

@@ -25,7 +25,7 @@ import difflib
 import json
 import re
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -285,12 +285,26 @@ class Workspace:
         if not rows:
             close = index.close_symbols(query)
             hint = f"did you mean {', '.join(close)}?" if close else "give an HGNC symbol or an Ensembl gene id"
-            raise UnknownGeneError(query, f"unknown gene {query!r} in workspace {self.root}; {hint}", close)
+            raise UnknownGeneError(query, f"unknown gene {query!r} in workspace {self.root.name}; {hint}", close)
         return rows
 
     def suggest_genes(self, prefix: str, limit: int = 10) -> pd.DataFrame:
         """Genes whose symbol or id starts with ``prefix`` (case-insensitive); exact matches first, then shorter symbols."""
         return self._gene_index.frame(self._gene_index.prefix(prefix, limit))
+
+
+#: Longest gene query that gets close-symbol suggestions.
+MAX_QUERY = 100
+CLOSE_CUTOFF = 0.6
+
+
+def _close_matches(query: str, candidates: list[str], n: int) -> list[str]:
+    """``difflib.get_close_matches(query, candidates, n, 0.6)``, with rapidfuzz choosing the candidates."""
+    from rapidfuzz import fuzz, process
+
+    near = [c for c, _, _ in process.extract(query, candidates, scorer=fuzz.ratio, limit=None,
+                                             score_cutoff=100 * CLOSE_CUTOFF - 1e-9)]
+    return difflib.get_close_matches(query, near, n=n, cutoff=CLOSE_CUTOFF)
 
 
 class _GeneIndex:
@@ -333,12 +347,26 @@ class _GeneIndex:
         return rows[:limit]
 
     def close_symbols(self, query, n: int = 5) -> list[str]:
+        """Up to ``n`` symbols close to ``query`` (difflib's ratio ≥ 0.6, case-sensitive first, then not).
+
+        Cheap enough for every request of a public server: rapidfuzz picks the
+        candidates whose Indel ratio (2·LCS/length, never below difflib's ratio)
+        reaches the cutoff, then difflib ranks only those, so the answer is
+        exactly difflib's over all symbols. Answers are cached (bounded);
+        queries longer than any symbol could match get none.
+        """
         q = str(query).strip()
-        close = difflib.get_close_matches(q, self.symbols, n=n, cutoff=0.6)
+        if not q or len(q) > MAX_QUERY:
+            return []
+        return list(self._close(q, n))
+
+    @lru_cache(maxsize=2048)
+    def _close(self, q: str, n: int) -> tuple:
+        close = _close_matches(q, self.symbols, n)
         if not close:
             upper = {s.upper(): s for s in self.symbols}
-            close = [upper[c] for c in difflib.get_close_matches(q.upper(), list(upper), n=n, cutoff=0.6)]
-        return close
+            close = [upper[c] for c in _close_matches(q.upper(), list(upper), n)]
+        return tuple(close)
 
     def frame(self, rows: list[int]) -> pd.DataFrame:
         return self.genes.iloc[rows]
