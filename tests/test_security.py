@@ -187,3 +187,14 @@ def test_pages_work_under_their_content_security_policy(hostile_ws, live_server,
     finally:
         page.close()
     assert refused == []
+
+
+def test_hub_check_flags_markup_in_labels_and_labels_are_made_plain(fixture_ws_copy):
+    from shallowchrome.tracks.hub.trackdb import long_label, short_label
+
+    assert short_label("E1", "<b>x</b>") == "E1 b x /b" and long_label('liver "<script>"') == "liver script"
+    tdb = fixture_ws_copy / "hub" / "hg19" / "trackDb.txt"
+    text = tdb.read_text()
+    tdb.write_text(text.replace("shortLabel E901 predicted", "shortLabel E901 <img>", 1))
+    res = invoke("hub", "check", fixture_ws_copy)
+    assert res.exit_code == 2 and "shortLabel holds markup or control characters" in res.output

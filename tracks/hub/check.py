@@ -30,7 +30,7 @@ from pathlib import Path
 from shallowchrome.model.errors import InputError
 from shallowchrome.tracks.hub import bbifile
 from shallowchrome.tracks.hub.bigbed import parse_autosql_names
-from shallowchrome.tracks.hub.trackdb import LONG_LABEL_MAX, SHORT_LABEL_MAX
+from shallowchrome.tracks.hub.trackdb import LONG_LABEL_MAX, SHORT_LABEL_MAX, UNSAFE_LABEL
 from shallowchrome.tracks.workspace.layout import TRACKS_JSON
 
 CONTAINER_KEYS = ("compositeTrack", "superTrack", "container", "view")
@@ -234,6 +234,10 @@ def _check_stanza(t: Stanza, by_name: dict, problems: list) -> None:
     if len(s.get("shortLabel", "")) > SHORT_LABEL_MAX:
         problems.append(f"{t.where('shortLabel')}: track {name}: shortLabel {s['shortLabel']!r} is longer than "
                         f"{SHORT_LABEL_MAX} characters")
+    for label in ("shortLabel", "longLabel"):
+        if UNSAFE_LABEL.search(s.get(label, "")):
+            problems.append(f"{t.where(label)}: track {name}: {label} holds markup or control characters "
+                            f"({s[label]!r}); UCSC shows labels in its pages")
     if len(s.get("longLabel", "")) > LONG_LABEL_MAX:
         problems.append(f"{t.where('longLabel')}: track {name}: longLabel is longer than {LONG_LABEL_MAX} characters")
     if not t.is_container and not s.get("bigDataUrl"):

@@ -63,9 +63,18 @@ def ident(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_]", "_", str(text)) or "unknown"
 
 
+#: What a label may not hold: markup (UCSC shows labels in its HTML pages) and line breaks (end a setting).
+UNSAFE_LABEL = re.compile(r"[<>&\"\x00-\x1f\x7f]")
+
+
+def plain(text: str) -> str:
+    """Label text without markup characters or line breaks (each becomes a space)."""
+    return re.sub(r" {2,}", " ", UNSAFE_LABEL.sub(" ", str(text))).strip()
+
+
 def short_label(*parts: str) -> str:
     """Join parts with spaces, shortening the longest part until the label fits 17 characters."""
-    parts = [str(p) for p in parts if p]
+    parts = [plain(p) for p in parts if p]
     while len(" ".join(parts)) > SHORT_LABEL_MAX:
         i = max(range(len(parts)), key=lambda k: len(parts[k]))
         if len(parts[i]) <= 1:
@@ -75,6 +84,7 @@ def short_label(*parts: str) -> str:
 
 
 def long_label(text: str) -> str:
+    text = plain(text)
     return text if len(text) <= LONG_LABEL_MAX else text[: LONG_LABEL_MAX - 3].rstrip() + "..."
 
 
