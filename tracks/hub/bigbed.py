@@ -116,6 +116,8 @@ def write_bigbed(path, chrom, start, end, rest: list[str], chrom_sizes: ChromSiz
             items = zip(chrom, start.tolist(), end.tolist(), rest)
             pybigtools.open(str(tmp_bb), "w").write(dict(chrom_sizes.sorted_items()), items, autosql=autosql.text())
             bbifile.set_defined_field_count(tmp_bb, defined_fields)
+            if len(chrom):
+                bbifile.set_summary(tmp_bb, bbifile.bed_summary(chrom, start, end))
             if field_ids and len(chrom):
                 bbifile.add_extra_indexes(tmp_bb, field_ids)
             verify_bigbed(tmp_bb, chrom, autosql, defined_fields)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from shallowchrome.tracks.hub import bbifile
 from shallowchrome.tracks.hub.bigbed import TrackWriteError, bed_sort_order
 from shallowchrome.tracks.io.chromsizes import ChromSizes
 from shallowchrome.tracks.io.textio import atomic_path
@@ -44,6 +45,8 @@ def write_bigwig(path, chrom, start, end, value, chrom_sizes: ChromSizes) -> int
                 bw.addEntries(chrom.tolist(), start.tolist(), ends=end.tolist(), values=value.tolist())
         finally:
             bw.close()
+        if len(chrom):
+            bbifile.set_summary(tmp, bbifile.wig_summary(start, end, value))
         verify_bigwig(tmp, chrom, start, end, value)
     log.debug("%s: %d intervals", path, len(chrom))
     return len(chrom)
