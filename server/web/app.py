@@ -16,7 +16,7 @@ from shallowchrome.server.web.api import bp as api
 from shallowchrome.server.web.files import bp as files
 from shallowchrome.server.web.pages import bp as pages
 from shallowchrome.server.web.reports import bp as reports
-from shallowchrome.server.web.state import EXTENSION, WorkspaceData
+from shallowchrome.server.web.state import EXTENSION, ServedWorkspace
 
 
 class _App(Flask):
@@ -32,7 +32,7 @@ def create_app(workspace, config: dict | None = None) -> Flask:
     app = _App(__name__, static_folder=templates.static_folder(), static_url_path="/static")
     app.config.update(JSON_SORT_KEYS=False, SEND_FILE_MAX_AGE_DEFAULT=0)
     app.config.update(config or {})
-    app.extensions[EXTENSION] = WorkspaceData(workspace)
+    app.extensions[EXTENSION] = ServedWorkspace(workspace)
     app.json.sort_keys = False
     for bp in (files, api, pages, reports):
         app.register_blueprint(bp)

@@ -49,7 +49,7 @@ def report(query):
                                hits=[d.gene_record(int(g["row"])) for g in genes])
     embed = request.args.get("embed", "").lower() in ("1", "true", "yes")
     try:
-        path = report_cache().page(genes[0], embed=embed)
+        path = report_cache().page(genes[0], embed=embed, ws=d.ws)
     except ReportBusy as exc:
         html = render_template("site/error.html", status=503, message=public_message(exc), retry=RETRY_AFTER)
         return html, 503, {"Retry-After": str(RETRY_AFTER)}

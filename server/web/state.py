@@ -8,12 +8,13 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from functools import lru_cache
+from pathlib import Path
 
 import pandas as pd
 
 from shallowchrome.model.estimator import finite_or_none
 from shallowchrome.model.interpret import SIGNIFICANCE
-from shallowchrome.tracks.workspace.layout import Workspace
+from shallowchrome.tracks.workspace.layout import Workspace, published_generation
 
 #: Key of the app's :class:`WorkspaceData` in ``app.extensions``.
 EXTENSION = "shallowchrome"
@@ -52,8 +53,8 @@ class BoundedCache:
 class WorkspaceData:
     """Models, predictions and features of every fitted epigenome, indexed by gene row."""
 
-    def __init__(self, root):
-        self.ws = Workspace.open(root)
+    def __init__(self, root, ws: Workspace | None = None):
+        self.ws = ws or Workspace.open(root)
         self.info = self.ws.info
         self.genome = self.ws.genome
         self.epigenomes = self.ws.epigenomes()
@@ -161,8 +162,46 @@ def public_message(exc: Exception) -> str:
     return text.replace(str(ws.root.parent), "")
 
 
-def data(app=None) -> WorkspaceData:
-    """The workspace data of the current (or given) app (flaskr's ``get_db`` pattern)."""
-    from flask import current_app
+class ServedWorkspace:
+    """The workspace an app serves: one generation at a time, switched when a build publishes another.
 
-    return (app or current_app).extensions[EXTENSION]
+    :meth:`current` reads the published generation's name (one ``readlink``); when it differs from
+    the loaded one, the new generation is loaded (once, under a lock) and replaces the old state in one
+    assignment. A request keeps the state it started with (:func:`data` pins it in ``flask.g``), so no
+    response mixes two generations; requests started before the switch finish on the old files, which
+    the build keeps until the next publish.
+    """
+
+    def __init__(self, root):
+        self.root = Path(root).absolute()
+        self._state = WorkspaceData(self.root)
+        self._lock = threading.Lock()
+        self.reloads = 0
+
+    def current(self) -> WorkspaceData:
+        state = self._state
+        published = published_generation(self.root)
+        if published == state.ws.generation:
+            return state
+        with self._lock:
+            state = self._state
+            if published_generation(self.root) != state.ws.generation:
+                ws = Workspace.open(self.root)  # pinned to the generation published now
+                state = self._state = WorkspaceData(self.root, ws)
+                self.reloads += 1
+        return state
+
+    def __getattr__(self, name):  # the current state's attributes (ws, genome, charts ...)
+        return getattr(self.current(), name)
+
+
+def data(app=None) -> WorkspaceData:
+    """The workspace data of this request (or of the given app), pinned for the request's duration."""
+    from flask import current_app, g, has_request_context
+
+    served = (app or current_app).extensions[EXTENSION]
+    if app is None and has_request_context():
+        if "shallowchrome_state" not in g:
+            g.shallowchrome_state = served.current()
+        return g.shallowchrome_state
+    return served.current()

@@ -95,12 +95,15 @@ class ReportCache:
     def path(self, name: str, embed: bool, key: str) -> Path:
         return self.folder / f"{name}.{'embed' if embed else 'noembed'}.{key}.html"
 
-    def page(self, gene: dict, embed: bool = False) -> Path:
-        """The cached page of ``gene`` (a genes.tsv record with ``row``), made now when absent or stale."""
+    def page(self, gene: dict, embed: bool = False, ws: Workspace | None = None) -> Path:
+        """The cached page of ``gene`` (a genes.tsv record with ``row``), made now when absent or stale.
+
+        ``ws``: the workspace generation the request reads (default the one the cache was made with)."""
+        ws = ws or self.ws
         options = self.variant_options(embed)
-        key = workspace_key(self.ws, options)
+        key = workspace_key(ws, options)
         with self._lock:
-            ctx = self._context(key, embed, options)
+            ctx = self._context(key, embed, options, ws)
             path = self.path(ctx.page_name(gene), embed, key)
         if path.is_file():
             return path
@@ -143,14 +146,14 @@ class ReportCache:
             done.set()
             self._waiting.release()
 
-    def _context(self, key: str, embed: bool, options: ReportOptions) -> ReportContext:
+    def _context(self, key: str, embed: bool, options: ReportOptions, ws: Workspace) -> ReportContext:
         ctx = self._contexts.get((key, embed))
         if ctx is None:
             stale = [k for k in self._contexts if k[1] == embed]
             for k in stale:
                 del self._contexts[k]
             try:
-                ctx = ReportContext(Workspace.open(self.ws.root), None, options)
+                ctx = ReportContext(Workspace(ws.root, ws.data), None, options)
             except FileNotFoundError as exc:
                 raise WorkspaceIncomplete(f"the workspace lacks {Path(exc.filename or '?').name}",
                                           fix="wait for the rebuild to finish, or rebuild it") from None

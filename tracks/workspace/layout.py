@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import re
+import shutil
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -49,6 +51,11 @@ TRACKS_JSON = "tracks.json"  # the hub manifest: genome, base URL, every track f
 SESSION_JSON, SESSION_XML = "igv_session.json", "igv_session.xml"
 TRACKDB_TXT, CHROM_SIZES = "trackDb.txt", "chrom.sizes"
 REPORTS_DIR = "reports"
+#: Generations: WS/.generations/gNNNN/ holds one complete build; WS/current → the published one, and every
+#: top-level entry of a generation is reached through a symlink WS/NAME → current/NAME.
+GENERATIONS_DIR, CURRENT = ".generations", "current"
+#: Entries of the workspace folder that are not part of a generation.
+_NOT_GENERATION = {REPORTS_DIR, GENERATIONS_DIR, CURRENT}
 DEFAULT_GENOME = "hg19"
 #: Names of the files ``tracks`` writes into an epigenome's track folder (nothing else is ever deleted there).
 TRACK_FILE = re.compile(r"^(predictions\.(bb|as|bed|bed\.gz|bed\.gz\.tbi)|outcome\.bb|.+\.(contribution|feature)\.bw)$")
@@ -73,6 +80,38 @@ def description_page(kind: str, mark: str | None = None) -> str:
     return f"{kind}.html" if mark is None else f"{kind}_{re.sub(r'[^A-Za-z0-9_]', '_', mark)}.html"
 
 
+def published_data(root: Path) -> Path:
+    """The folder of the published generation of ``root`` (``root`` itself without generations)."""
+    link = root / CURRENT
+    if link.is_symlink():
+        return root / os.readlink(link)
+    return root
+
+
+def published_generation(root) -> str | None:
+    """The published generation's name, read with one system call (the server asks on every request)."""
+    try:
+        return Path(os.readlink(Path(root) / CURRENT)).name
+    except OSError:
+        return None
+
+
+def _prune_generations(root: Path, keep_previous: bool) -> None:
+    """Delete the generations other than the published one and (``keep_previous``) the one before it."""
+    gens = root / GENERATIONS_DIR
+    if not gens.is_dir():
+        return
+    current = published_generation(root)
+    names = sorted(d.name for d in gens.iterdir() if d.is_dir() and re.fullmatch(r"g\d+", d.name))
+    keep = {current} if current else set()
+    if keep_previous and current:
+        older = [n for n in names if n < current]
+        keep |= set(older[-1:])
+    for name in names:
+        if name not in keep:
+            shutil.rmtree(gens / name, ignore_errors=True)
+
+
 def dumps_json(doc) -> str:
     """Deterministic, human-readable JSON (sorted keys off: documents keep their logical order)."""
     return json.dumps(doc, indent=2, allow_nan=False) + "\n"
@@ -91,40 +130,105 @@ class Workspace:
     """
 
     root: Path
+    #: the folder the files are read from and written to: the generation this object is pinned to
+    #: (by default the published one), or ``root`` itself for a workspace without generations
+    data: Path | None = None
 
     def __post_init__(self):
         # absolute, so that every consumer (e.g. Flask's send_file, which resolves relative paths against
         # the application package) sees the folder the user named, whatever the current directory
         self.root = Path(self.root).absolute()
+        self.data = Path(self.data).absolute() if self.data is not None else published_data(self.root)
+
+    # generations -------------------------------------------------------
+    @property
+    def generation(self) -> str | None:
+        """The name of the generation this object reads (``g0003``), None without generations."""
+        return self.data.name if self.data != self.root else None
+
+    @classmethod
+    def stage(cls, root, clone: "Workspace | None" = None) -> "Workspace":
+        """A new, unpublished generation of the workspace ``root`` to write into (then :meth:`publish`).
+
+        ``clone``: start from that workspace's files, hard-linked (every writer replaces files by rename,
+        so the clone's writes never reach the original). Unpublished generations left by an interrupted
+        run, and generations older than the one before the published one, are deleted first.
+        """
+        root = Path(root).absolute()
+        gens = root / GENERATIONS_DIR
+        gens.mkdir(parents=True, exist_ok=True)
+        _prune_generations(root, keep_previous=True)
+        numbers = [int(d.name[1:]) for d in gens.iterdir() if re.fullmatch(r"g\d+", d.name)]
+        data = gens / f"g{max(numbers, default=0) + 1:04d}"
+        if clone is None:
+            data.mkdir()
+        else:
+            src = clone.data
+            data.mkdir()
+            for entry in src.iterdir():
+                if src == clone.root and (entry.name in _NOT_GENERATION or entry.name.startswith(".")):
+                    continue
+                target = data / entry.name
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.copytree(entry, target, copy_function=os.link, symlinks=True)
+                elif entry.is_file() and not entry.is_symlink():
+                    os.link(entry, target)
+        return cls(root, data)
+
+    def publish(self) -> None:
+        """Make this generation the workspace atomically (one rename of WS/current); readers pinned to
+        the previous one keep it until the next publish. A workspace without generations is converted."""
+        root, gens = self.root, self.root / GENERATIONS_DIR
+        legacy = None
+        for name in sorted({e.name for e in self.data.iterdir()} | {CURRENT}):
+            link = root / name
+            if name != CURRENT and link.is_symlink():
+                continue
+            if link.exists() or link.is_symlink():
+                if name == CURRENT and link.is_symlink():
+                    continue
+                legacy = legacy or gens / "g0000"
+                legacy.mkdir(parents=True, exist_ok=True)
+                os.replace(link, legacy / name)  # a workspace written before generations: keep it aside
+            if name != CURRENT:
+                os.symlink(f"{CURRENT}/{name}", link)
+        tmp = root / f".{CURRENT}.{os.getpid()}.tmp"
+        tmp.unlink(missing_ok=True)
+        os.symlink(self.data.relative_to(root).as_posix(), tmp)
+        os.replace(tmp, root / CURRENT)
+        for link in root.iterdir():  # entries the new generation no longer has
+            if link.is_symlink() and link.name != CURRENT and not link.exists():
+                link.unlink()
+        _prune_generations(root, keep_previous=True)
 
     # paths -------------------------------------------------------------
     @property
     def info_path(self) -> Path:
         """WS/workspace.json: inputs, parameters, epigenomes (written last by ``build``)."""
-        return self.root / WORKSPACE_FILE
+        return self.data / WORKSPACE_FILE
 
     @property
     def genes_path(self) -> Path:
-        return self.root / GENES_FILE
+        return self.data / GENES_FILE
 
     @property
     def peaks_path(self) -> Path:
-        return self.root / PEAKS_FILE
+        return self.data / PEAKS_FILE
 
     @property
     def splits_path(self) -> Path:
-        return self.root / SPLITS_FILE
+        return self.data / SPLITS_FILE
 
     @property
     def evaluation_path(self) -> Path:
-        return self.root / EVALUATION_TSV
+        return self.data / EVALUATION_TSV
 
     @property
     def evaluation_chart_path(self) -> Path:
-        return self.root / EVALUATION_PNG
+        return self.data / EVALUATION_PNG
 
     def epigenome_dir(self, eid: str) -> Path:
-        return self.root / EPIGENOMES_DIR / check_name(eid, "epigenome id")
+        return self.data / EPIGENOMES_DIR / check_name(eid, "epigenome id")
 
     def model_path(self, eid: str) -> Path:
         return self.epigenome_dir(eid) / MODEL_FILE
@@ -142,7 +246,7 @@ class Workspace:
     @property
     def interpretation_dir(self) -> Path:
         """WS/interpretation/: outputs of ``weights`` and ``chromhmm`` (charts and tables)."""
-        return self.root / INTERPRETATION_DIR
+        return self.data / INTERPRETATION_DIR
 
     def interpretation_path(self, name: str) -> Path:
         return self.interpretation_dir / name
@@ -151,7 +255,7 @@ class Workspace:
     @property
     def hub_dir(self) -> Path:
         """WS/hub/: hub.txt, genomes.txt, sessions; bigDataUrl paths are relative to the trackDb below it."""
-        return self.root / HUB_DIR
+        return self.data / HUB_DIR
 
     def hub_path(self, name: str) -> Path:
         """A file of WS/hub/ (e.g. :data:`HUB_TXT`, :data:`SESSION_XML`)."""
