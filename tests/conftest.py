@@ -41,6 +41,69 @@ def remc_ws(remc, tmp_path_factory):
                            marks=["H3K4me3", "H3K27me3"])
 
 
+def _snapshot(root: Path) -> dict:
+    """Every path under ``root``: a file's SHA-1, a symlink's target, or "dir"."""
+    import hashlib
+
+    def state(p: Path) -> str:
+        if p.is_symlink():
+            return f"-> {os.readlink(p)}"
+        return hashlib.sha1(p.read_bytes()).hexdigest() if p.is_file() else "dir"
+
+    return {str(p.relative_to(root)): state(p) for p in root.rglob("*")}
+
+
+@pytest.fixture(scope="session")
+def fixture_build(tmp_path_factory):
+    """``(workspace, output)`` of ``helpers.build_fixture`` on the fixture data set (with tracks), run once
+    per test session. READ-ONLY, like :func:`fixture_ws`."""
+    from helpers import build_fixture_output
+
+    out = tmp_path_factory.mktemp("fixture_ws") / "ws"
+    output = build_fixture_output(out)
+    before = _snapshot(out)
+    yield out, output
+    after = _snapshot(out)
+    changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+    assert not changed, f"a test wrote into the shared read-only fixture_ws (use fixture_ws_copy): {changed[:10]}"
+
+
+@pytest.fixture(scope="session")
+def fixture_ws(fixture_build) -> Path:
+    """The fixture data set (E901, E902, E903; the fixture's splits 1-3) built with tracks by
+    ``helpers.build_fixture``, once per test session.
+
+    READ-ONLY: every module shares it. A test that writes into a workspace (rebuilds, ``chromhmm``,
+    ``weights``, edited hub files, a ``/reports/`` request, which fills WS/reports/cache/) takes
+    :func:`fixture_ws_copy`, or copies it into its own folder; the session fails at its end if the shared
+    workspace changed."""
+    return fixture_build[0]
+
+
+@pytest.fixture
+def fixture_ws_copy(fixture_ws, tmp_path) -> Path:
+    """A writable copy of :func:`fixture_ws` at ``tmp_path / "ws"``."""
+    return shutil.copytree(fixture_ws, tmp_path / "ws", symlinks=True)
+
+
+@pytest.fixture(scope="session")
+def app(fixture_ws):
+    """The Flask app (``testing`` on) over the read-only :func:`fixture_ws`, shared by the session.
+
+    Do not request ``/reports/`` through it: that route writes the report cache into the workspace."""
+    from shallowchrome.server.web.app import create_app
+
+    application = create_app(fixture_ws)
+    application.testing = True
+    return application
+
+
+@pytest.fixture(scope="session")
+def client(app):
+    """A test client of :func:`app` (read-only workspace: no ``/reports/``)."""
+    return app.test_client()
+
+
 @pytest.fixture
 def copy_fixture(tmp_path) -> Path:
     """A writable copy of the fixture data set."""

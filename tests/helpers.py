@@ -43,10 +43,34 @@ def approx_equal(a, b, path="$"):
 FIXTURE = Path(__file__).parent / "data" / "fixture"
 
 
-def build_fixture(out, *extra):
-    """``shallowchrome build`` on the fixture data set (3 epigenomes, the fixture's splits 1-3) into ``out``."""
-    res = invoke("build", "--genes", FIXTURE / "genes.tsv", "--expression", FIXTURE / "rpkm.tsv.gz",
-                 "--peaks", FIXTURE / "peaks", "--splits-file", FIXTURE / "splits.tsv.gz", "--splits", "3",
-                 "--out", out, *extra)
+def build_args(out, *extra, fixture=FIXTURE, expression="rpkm.tsv.gz", splits_file="splits.tsv.gz", splits=3):
+    """The ``shallowchrome build`` command line on the fixture data set (3 epigenomes), as strings.
+
+    By default the fixture's splits file and its splits 1-3. ``fixture``: another folder laid out like
+    the fixture (e.g. a writable copy); ``expression`` / ``splits_file``: file names inside it, or paths
+    of their own; ``splits_file=None`` leaves ``--splits-file`` out (random splits); ``splits``: --splits.
+    """
+    fixture = Path(fixture)
+    argv = ["build", "--genes", fixture / "genes.tsv", "--expression", fixture / expression, "--peaks", fixture / "peaks"]
+    if splits_file is not None:
+        argv += ["--splits-file", fixture / splits_file]
+    argv += ["--splits", splits, "--out", out, *extra]
+    return [str(a) for a in argv]
+
+
+def build_fixture_output(out, *extra, **options) -> str:
+    """:func:`build_fixture`, returning the command's output."""
+    res = invoke(*build_args(out, *extra, **options))
     assert res.exit_code == 0, res.output
+    return res.output
+
+
+def build_fixture(out, *extra, **options):
+    """``shallowchrome build`` on the fixture data set (3 epigenomes, the fixture's splits 1-3) into ``out``.
+
+    ``extra``: more command-line arguments; ``options``: those of :func:`build_args`. The session's
+    ``fixture_ws`` (conftest) is this build with no arguments: use it (or ``fixture_ws_copy``) rather
+    than building the same workspace again.
+    """
+    build_fixture_output(out, *extra, **options)
     return out

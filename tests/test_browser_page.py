@@ -9,10 +9,6 @@ from urllib.parse import urlparse
 
 import pytest
 
-from helpers import build_fixture
-
-from shallowchrome.server.web.app import create_app
-
 DRAWN = """() => {
   const b = window.igvBrowser;
   if (!b) return null;
@@ -36,15 +32,15 @@ DRAWN = """() => {
 
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory):
-    out = build_fixture(tmp_path_factory.mktemp("browser") / "ws")
-    assert (out / "hub" / "hg19" / "E901" / "predictions.bb").is_file()
-    return out
+def workspace(fixture_ws):
+    """The shared read-only fixture workspace (conftest); the page only reads it."""
+    assert (fixture_ws / "hub" / "hg19" / "E901" / "predictions.bb").is_file()
+    return fixture_ws
 
 
-def test_igv_page_draws_prediction_tracks(workspace, live_server, chromium):
-    base = live_server(create_app(workspace))
-    page = chromium.new_page(viewport={"width": 1400, "height": 1100})
+def test_igv_page_draws_prediction_tracks(workspace, app, live_server, chromium):
+    base = live_server(app)  # the session's app (conftest), over ``workspace``
+    page = chromium.new_page(viewport={"width": 1400, "height": 1100}, bypass_csp=True)  # Playwright polls with eval
     foreign = []
     page.on("request", lambda req: foreign.append(req.url)
             if urlparse(req.url).hostname not in ("127.0.0.1", None) and not req.url.startswith("data:") else None)

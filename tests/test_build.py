@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from helpers import approx_equal, one_error_line
+from helpers import approx_equal, build_args, one_error_line
 
 from shallowchrome.server.cli import main
 from shallowchrome.tracks.workspace.layout import Workspace
@@ -19,10 +19,9 @@ from shallowchrome.tracks.workspace.layout import Workspace
 GOLDEN = Path(__file__).parent / "data" / "golden"
 
 
-def args(fx: Path, out: Path, *extra):
-    return ["build", "--genes", str(fx / "genes.tsv"), "--expression", str(fx / "rpkm.tsv.gz"),
-            "--peaks", str(fx / "peaks"), "--splits-file", str(fx / "splits.tsv.gz"), "--splits", "3",
-            "--out", str(out), *extra]
+def args(fx: Path, out: Path, *extra, **options):
+    """The fixture's `build` command line (helpers.build_args) on the data set in ``fx`` (the fixture or a copy)."""
+    return build_args(out, *extra, fixture=fx, **options)
 
 
 def run(argv):
@@ -31,12 +30,9 @@ def run(argv):
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    fx = Path(__file__).parent / "data" / "fixture"
-    out = tmp_path_factory.mktemp("ws") / "ws"
-    code, output, _ = run(args(fx, out))
-    assert code == 0, output
-    return out, output
+def built(fixture_build):
+    """``(workspace, output)`` of `build` with `args(fixture, out)`: the session's read-only fixture_ws (conftest)."""
+    return fixture_build
 
 
 def test_console_script_end_to_end(tmp_path, fixture_dir):
@@ -115,7 +111,7 @@ def test_parallel_build_equals_serial_and_is_deterministic(built, tmp_path, fixt
 
 
 def test_random_splits_without_a_splits_file(tmp_path, fixture_dir):
-    argv = [a for a in args(fixture_dir, tmp_path / "r1") if a not in ("--splits-file", str(fixture_dir / "splits.tsv.gz"))]
+    argv = args(fixture_dir, tmp_path / "r1", splits_file=None)
     code, output, _ = run(argv + ["--seed", "5", "--epigenomes", "E902", "--marks", "H3K4me3,H3K27me3"])
     assert code == 0, output
     ws = Workspace.open(tmp_path / "r1")

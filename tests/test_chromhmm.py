@@ -158,8 +158,9 @@ def test_segmentation_options_and_manifest(tmp_path, write):
 
 # --- the command on the fixture workspace --------------------------------------------------------
 @pytest.fixture(scope="module")
-def fx_ws(tmp_path_factory):
-    return Workspace.open(build_fixture(tmp_path_factory.mktemp("chromhmm") / "ws"))
+def fx_ws(fixture_ws, tmp_path_factory):
+    """A copy of the session's fixture workspace (conftest), for this module: `chromhmm` writes into it."""
+    return Workspace.open(shutil.copytree(fixture_ws, tmp_path_factory.mktemp("chromhmm") / "ws"))
 
 
 def fixture_segmentation(ws: Workspace, path: Path) -> Path:

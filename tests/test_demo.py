@@ -71,7 +71,7 @@ def test_readme_screenshots(demo, live_server, chromium):
     ws, _ = demo
     base = live_server(create_app(ws.root))
     README_IMAGES.mkdir(parents=True, exist_ok=True)
-    page = chromium.new_page(viewport={"width": 1280, "height": 900})
+    page = chromium.new_page(viewport={"width": 1280, "height": 900}, bypass_csp=True)  # Playwright polls with eval
     try:
         page.goto(f"{base}/browser?locus=ALB")
         page.wait_for_function("document.getElementById('igv').dataset.ready === 'true'", timeout=30_000)

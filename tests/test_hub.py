@@ -4,23 +4,18 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from helpers import build_fixture
 
 from shallowchrome.server.cli import main
 from shallowchrome.tracks.hub import trackdb as hub
 from shallowchrome.tracks.hub.check import check_hub, parse_stanzas
 from shallowchrome.tracks.hub.write import write_tracks
 
-FIXTURE = Path(__file__).parent / "data" / "fixture"
-
 
 @pytest.fixture(scope="module")
 def good(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("hub") / "ws"
-    fx = FIXTURE
-    result = CliRunner().invoke(main, ["build", "--genes", str(fx / "genes.tsv"), "--expression", str(fx / "rpkm.tsv.gz"),
-                                       "--peaks", str(fx / "peaks"), "--splits", "2", "--out", str(out), "--no-tracks"],
-                                catch_exceptions=False)
-    assert result.exit_code == 0, result.output
+    # random splits (no splits file), 2 of them, tracks written afterwards: not the shared fixture_ws
+    out = build_fixture(tmp_path_factory.mktemp("hub") / "ws", "--no-tracks", splits_file=None, splits=2)
     write_tracks(out)
     return out
 

@@ -13,7 +13,7 @@ from shallowchrome.model.errors import ModelError
 from shallowchrome.model.estimator import ShallowChromeClassifier
 from shallowchrome.model.interpret import (SIGNIFICANCE, WaldFit, choose_split, fit_wald, leak_free_parts,
                                            regulative_pattern, same_fit, split_record)
-from helpers import PNG_MAGIC, approx_equal, build_fixture, invoke, one_error_line
+from helpers import PNG_MAGIC, approx_equal, invoke, one_error_line
 
 from shallowchrome.tracks.analysis.explain import explain, load_view, split_features, split_statistics
 from shallowchrome.tracks.workspace.layout import Workspace
@@ -24,9 +24,10 @@ GOLDEN = Path(__file__).parent / "data" / "golden" / "explain_fixture.json"
 
 
 @pytest.fixture(scope="module")
-def fx_ws(tmp_path_factory):
-    """The fixture workspace (E901, E902: H3K4me3 + H3K27me3 in three formats; E903: H3K4me3 + DNase)."""
-    return Workspace.open(build_fixture(tmp_path_factory.mktemp("interp") / "ws"))
+def fx_ws(fixture_ws):
+    """The fixture workspace (E901, E902: H3K4me3 + H3K27me3 in three formats; E903: H3K4me3 + DNase).
+    The session's read-only one (conftest): a test that writes into it takes ``fixture_ws_copy``."""
+    return Workspace.open(fixture_ws)
 
 
 # --- choosing the explaining model -------------------------------------------------------
@@ -189,7 +190,8 @@ def test_explain_errors_are_one_line(fx_ws, argv, expected):
         assert "did you mean MYOD1" in line
 
 
-def test_weights_command_writes_table_and_heatmaps(fx_ws):
+def test_weights_command_writes_table_and_heatmaps(fixture_ws_copy):
+    fx_ws = Workspace.open(fixture_ws_copy)  # `weights` writes into the workspace
     res = invoke("weights", fx_ws.root)
     assert res.exit_code == 0, res.output
     table = pd.read_csv(fx_ws.interpretation_path("weights.tsv"), sep="\t")

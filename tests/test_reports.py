@@ -10,11 +10,10 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from click.testing import CliRunner
+from helpers import build_fixture, invoke
 
 from shallowchrome.model.errors import InputError
 from shallowchrome.server.web.app import create_app
-from shallowchrome.server.cli import main
 from shallowchrome.tracks.reports.context import ReportContext, ReportOptions
 from shallowchrome.tracks.reports.igv import IGV_REPORT_DEFAULTS, SequenceLessReader, sequence_less
 from shallowchrome.tracks.reports.regions import ensure_copy, fetch_lines, peak_bed_text
@@ -35,17 +34,6 @@ IGV_STATE = """async () => {
 }"""
 
 
-def invoke(*argv):
-    return CliRunner().invoke(main, [str(a) for a in argv])
-
-
-def build(out: Path, expression: Path = FIXTURE / "rpkm.tsv.gz") -> Path:
-    res = invoke("build", "--genes", FIXTURE / "genes.tsv", "--expression", expression, "--peaks", FIXTURE / "peaks",
-                 "--splits-file", FIXTURE / "splits.tsv.gz", "--splits", "3", "--out", out)
-    assert res.exit_code == 0, res.output
-    return out
-
-
 def fixture_segmentation(path: Path) -> Path:
     """A ChromHMM segmentation of the fixture's chromosomes: 2 kb segments cycling through four states."""
     states = ["1_TssA", "7_Enh", "13_ReprPC", "15_Quies"]
@@ -56,10 +44,11 @@ def fixture_segmentation(path: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def ws(tmp_path_factory) -> Path:
-    """The fixture workspace (E901, E902, E903), with a ChromHMM segmentation recorded for E901."""
+def ws(fixture_ws, tmp_path_factory) -> Path:
+    """The fixture workspace (E901, E902, E903), with a ChromHMM segmentation recorded for E901: a copy of the
+    session's (conftest), as `chromhmm` and the reports write into it."""
     root = tmp_path_factory.mktemp("reports")
-    out = build(root / "ws")
+    out = shutil.copytree(fixture_ws, root / "ws")
     seg = fixture_segmentation(root / "E901_segments.bed")
     res = invoke("chromhmm", out, "--segmentation", f"E901={seg}")
     assert res.exit_code == 0, res.output
@@ -193,7 +182,7 @@ def ws_no_expression(tmp_path_factory) -> Path:
     kept = [line for line in lines if not line.startswith("ENSG00000900000")]
     assert len(kept) == len(lines) - 1
     (root / "rpkm.tsv").write_text("\n".join(kept) + "\n")
-    return build(root / "ws", expression=root / "rpkm.tsv")
+    return build_fixture(root / "ws", expression=root / "rpkm.tsv")
 
 
 @pytest.fixture(scope="module")
@@ -243,9 +232,15 @@ def test_report_args_cover_every_option_create_report_reads():
     assert used <= set(IGV_REPORT_DEFAULTS), used - set(IGV_REPORT_DEFAULTS)
 
 
-def test_sequence_less_reader_is_substituted_only_while_active():
+def test_sequence_less_reader_is_substituted_only_while_active(monkeypatch):
+    from types import SimpleNamespace
+
     from igv_reports import datauri, report
 
+    # gzip's clock moves 10 s per reading, so that two data URIs stamped with the time always differ
+    clock = iter(range(1_000_000_000, 2_000_000_000, 10))
+    monkeypatch.setattr(gzip, "time", SimpleNamespace(time=lambda: next(clock)))
+    assert datauri.get_data_uri("x") != datauri.get_data_uri("x")  # igv-reports alone: the time in the header
     before = report.FastaReader, datauri.compress
     with sequence_less({"chr1": 100}):
         reader = report.FastaReader("ignored")
@@ -253,6 +248,7 @@ def test_sequence_less_reader_is_substituted_only_while_active():
         assert reader.get_reference_length("chr1") == 100
         assert datauri.get_data_uri("x") == datauri.get_data_uri("x")  # no time stamp in the gzip header
     assert (report.FastaReader, datauri.compress) == before
+    assert datauri.get_data_uri("x") != datauri.get_data_uri("x")  # restored: stamped with the time again
     with pytest.raises(KeyError):
         SequenceLessReader({}).get_reference_length("chr1")
 
@@ -273,7 +269,7 @@ def test_indexed_copy_is_rebuilt_when_its_source_changes(tmp_path):
 # --- in Chromium -----------------------------------------------------------------------------
 def open_page(chromium, url: str, local):
     """A Chromium page at ``url`` with the igv view ready; returns (page, requests not satisfying ``local``)."""
-    page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+    page = chromium.new_page(viewport={"width": 1400, "height": 1000}, bypass_csp=True)  # Playwright polls with eval
     foreign, errors = [], []
     page.on("request", lambda req: None if local(req.url) else foreign.append(req.url))
     page.on("pageerror", lambda exc: errors.append(str(exc)))

@@ -1,20 +1,24 @@
 """The Flask app: every route, errors, Range/ETag/CORS on files, traversal attempts, read-only."""
 import hashlib
 import os
+import re
+import shutil
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from helpers import build_fixture
-
 from shallowchrome.server.web.app import create_app
 from shallowchrome.server.cli import main
 
+# Tests that only read use the session's `client` over the read-only `fixture_ws` (conftest); those that
+# write into the workspace (extra hub files, symlinks, the report cache, other tracks) use a copy.
+
 
 @pytest.fixture(scope="module")
-def ws(tmp_path_factory):
-    out = build_fixture(tmp_path_factory.mktemp("srv") / "ws")
+def ws(fixture_ws, tmp_path_factory):
+    """A copy of the fixture workspace with extra hub files (a binary blob; symlinks added by a test)."""
+    out = shutil.copytree(fixture_ws, tmp_path_factory.mktemp("srv") / "ws")
     # a hub file to serve even when the tracks step is not part of the build
     hub = out / "hub"
     hub.mkdir(exist_ok=True)
@@ -25,7 +29,7 @@ def ws(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def client(ws):
+def ws_client(ws):
     app = create_app(ws)
     app.testing = True
     return app.test_client()
@@ -89,7 +93,8 @@ def test_openapi_documents_exactly_the_api_routes(client):
     assert doc["openapi"].startswith("3.")
     documented = set(doc["paths"])
     app = client.application
-    routed = {r.rule.replace("<", "{").replace(">", "}") for r in app.url_map.iter_rules() if r.rule.startswith("/api/")}
+    # Flask rule <converter:name> is OpenAPI's {name} (gene names may hold a "/": <path:query>)
+    routed = {re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", r.rule) for r in app.url_map.iter_rules() if r.rule.startswith("/api/")}
     assert documented == routed
     # each documented error schema is what the API returns
     err = client.get("/api/genes/NOPE").get_json()
@@ -115,7 +120,8 @@ def test_pages_gene_search_browser(client):
     assert client.get("/no/such/page").status_code == 404
 
 
-def test_range_head_etag_cors(client):
+def test_range_head_etag_cors(ws_client):
+    client = ws_client
     full = client.get("/hub/blob.bin")
     assert full.status_code == 200 and full.headers["Accept-Ranges"] == "bytes"
     assert full.headers["Access-Control-Allow-Origin"] == "*"
@@ -147,7 +153,8 @@ def test_range_head_etag_cors(client):
     assert "Content-Encoding" not in gz.headers
 
 
-def test_traversal_and_escapes_are_404(client, ws, tmp_path_factory):
+def test_traversal_and_escapes_are_404(ws_client, ws, tmp_path_factory):
+    client = ws_client
     outside = tmp_path_factory.mktemp("outside") / "secret.txt"
     outside.write_text("secret")
     os.symlink(outside, ws / "hub" / "link.txt")
@@ -162,14 +169,26 @@ def test_traversal_and_escapes_are_404(client, ws, tmp_path_factory):
     assert client.get("/files/workspace.json").status_code == 200  # inside is fine
 
 
-def test_app_is_read_only(client, ws):
+def outside_report_cache(snap: dict) -> dict:
+    """A snapshot without WS/reports/cache/, the one place the server may write (the report pages)."""
+    return {rel: digest for rel, digest in snap.items() if not Path(rel).is_relative_to("reports/cache")}
+
+
+def test_app_is_read_only(fixture_ws_copy):
+    ws = fixture_ws_copy  # a copy: /reports/ fills the workspace's report cache
+    app = create_app(ws)
+    app.testing = True
+    client = app.test_client()
     before = snapshot(ws)
     for url in ("/", "/api/epigenomes", "/api/genes/ALB", "/genes/ALB", "/browser", "/search?q=GENE",
-                "/api/epigenomes/E901/model", "/hub/hub.txt", "/files/evaluation.tsv"):
+                "/api/epigenomes/E901/model", "/hub/hub.txt", "/files/evaluation.tsv", "/genes/ALB/pattern.svg",
+                "/reports/ALB"):
         client.get(url)
         client.post(url)
         client.delete(url)
-    assert snapshot(ws) == before
+    after = snapshot(ws)
+    assert outside_report_cache(after) == outside_report_cache(before)  # no route writes outside the cache
+    assert set(after) - set(outside_report_cache(after))  # /reports/ALB did make its page, in the cache
     assert client.post("/api/genes/ALB").status_code == 405
 
 
@@ -194,8 +213,9 @@ def test_gene_pattern_chart(client):
     assert 'src="/genes/ENSG00000900000/pattern.svg"' in client.get("/genes/ALB").get_data(as_text=True)
 
 
-def test_workspace_given_by_a_relative_path(ws, monkeypatch):
+def test_workspace_given_by_a_relative_path(fixture_ws_copy, monkeypatch):
     """`shallowchrome serve ws` / `demo --out name` pass relative paths; files must still be found."""
+    ws = fixture_ws_copy  # a copy: /reports/ writes the report cache
     monkeypatch.chdir(ws.parent)
     app = create_app(ws.name)
     client = app.test_client()
@@ -207,12 +227,9 @@ def test_workspace_given_by_a_relative_path(ws, monkeypatch):
     assert report.status_code == 200 and b"igv" in report.data
 
 
-def test_hub_on_another_assembly_is_what_the_pages_use(ws, tmp_path):
+def test_hub_on_another_assembly_is_what_the_pages_use(fixture_ws_copy, tmp_path):
     """`tracks --genome NAME --chrom-sizes FILE` puts the hub under hub/NAME: the pages and UCSC link follow it."""
-    import shutil
-
-    copy = tmp_path / "ws"
-    shutil.copytree(ws, copy, symlinks=True, ignore=shutil.ignore_patterns("link*"))
+    copy = fixture_ws_copy  # tmp_path / "ws"
     sizes = tmp_path / "toy.chrom.sizes"
     sizes.write_text("chr1\t3000000\nchr2\t3000000\nchr3\t3000000\n")
     res = CliRunner().invoke(main, ["tracks", str(copy), "--genome", "toy1", "--chrom-sizes", str(sizes)])

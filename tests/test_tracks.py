@@ -13,6 +13,8 @@ import pysam
 import pytest
 from click.testing import CliRunner
 
+from helpers import build_fixture
+
 from shallowchrome.model.errors import InputError
 from shallowchrome.server.cli import main
 from shallowchrome.tracks.hub import bbifile
@@ -23,32 +25,21 @@ from shallowchrome.tracks.hub.write import write_tracks
 from shallowchrome.tracks.workspace.layout import Workspace
 
 GOLDEN = Path(__file__).parent / "data" / "golden"
-FIXTURE = Path(__file__).parent / "data" / "fixture"
 WINDOW = 5000
 
 
-def build_args(out: Path, *extra):
-    fx = FIXTURE
-    return ["build", "--genes", str(fx / "genes.tsv"), "--expression", str(fx / "rpkm.tsv.gz"),
-            "--peaks", str(fx / "peaks"), "--splits-file", str(fx / "splits.tsv.gz"), "--splits", "3",
-            "--out", str(out), *extra]
-
-
 @pytest.fixture(scope="module")
-def ws(tmp_path_factory) -> Workspace:
-    """The fixture workspace, built with tracks (build runs `tracks` at its end)."""
-    out = tmp_path_factory.mktemp("tracks") / "ws"
-    result = CliRunner().invoke(main, build_args(out), catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    assert f"hub: {out / 'hub' / 'hub.txt'}" in result.output
+def ws(fixture_build) -> Workspace:
+    """The fixture workspace, built with tracks (build runs `tracks` at its end): the session's read-only
+    one (conftest); tests that write take ``ws_copy``."""
+    out, output = fixture_build
+    assert f"hub: {out / 'hub' / 'hub.txt'}" in output
     return Workspace.open(out)
 
 
 @pytest.fixture
-def ws_copy(ws, tmp_path) -> Workspace:
-    dest = tmp_path / "ws"
-    shutil.copytree(ws.root, dest)
-    return Workspace.open(dest)
+def ws_copy(fixture_ws_copy) -> Workspace:
+    return Workspace.open(fixture_ws_copy)  # tmp_path / "ws"
 
 
 def compare_golden(name: str, text: str) -> None:
@@ -314,9 +305,8 @@ def test_tracks_command_and_build_no_tracks(ws_copy, tmp_path):
     result = CliRunner().invoke(main, ["tracks", str(ws_copy.root), "--jobs", "2"])
     assert result.exit_code == 0, result.output
     assert "tracks: 3 epigenome(s), 360 gene items, 18 track files" in result.output
-    out = tmp_path / "plain"
-    result = CliRunner().invoke(main, build_args(out, "--no-tracks", "--epigenomes", "E902"))
-    assert result.exit_code == 0 and not (out / "hub").exists()
+    out = build_fixture(tmp_path / "plain", "--no-tracks", "--epigenomes", "E902")  # asserts exit code 0
+    assert not (out / "hub").exists()
     bad = CliRunner().invoke(main, ["tracks", str(tmp_path / "nothing")])
     assert bad.exit_code == 2 and "is not a ShallowChrome workspace" in bad.output
     bad = CliRunner().invoke(main, ["tracks", str(ws_copy.root), "--base-url", "example.org/hub"])
@@ -336,13 +326,8 @@ def test_track_filenames():
     assert tracks_mod.track_filename("predictions") == "predictions.bb"
 
 
-def test_tracks_of_epigenomes_that_left_the_build_are_removed(tmp_path):
-    from helpers import build_fixture
-
-    from shallowchrome.tracks.hub.write import write_tracks
-    from shallowchrome.tracks.workspace.layout import Workspace
-
-    out = build_fixture(tmp_path / "ws")
+def test_tracks_of_epigenomes_that_left_the_build_are_removed(fixture_ws_copy):
+    out = fixture_ws_copy  # the fixture built with tracks (a copy: rebuilt below)
     ws = Workspace.open(out)
     assert ws.track_path("E902", "predictions.bb").is_file()
     keep = ws.track_dir("E902") / "notes.txt"  # a user's own file is never deleted

@@ -7,9 +7,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-
-from shallowchrome.server.cli import main
+from helpers import build_fixture
 
 IGV_JS = Path(__file__).resolve().parents[1] / "templates" / "static" / "igv" / "igv.min.js"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -52,11 +50,8 @@ def served_hub(tmp_path):
     if not (CHROMIUM and IGV_JS.is_file()):
         pytest.skip("Chromium or the vendored igv.js is not present")
     pytest.importorskip("playwright.sync_api")
-    fx, out = FIXTURE, tmp_path / "ws"
-    result = CliRunner().invoke(main, ["build", "--genes", str(fx / "genes.tsv"), "--expression", str(fx / "rpkm.tsv.gz"),
-                                       "--peaks", str(fx / "peaks"), "--splits", "2", "--out", str(out),
-                                       "--epigenomes", "E901"], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
+    # E901 only, 2 random splits (no splits file): not the shared fixture_ws
+    out = build_fixture(tmp_path / "ws", "--epigenomes", "E901", splits_file=None, splits=2)
     shutil.copy(IGV_JS, out / "hub" / "igv.min.js")
     (out / "hub" / "page.html").write_text("<html><body><div id='igv'></div></body></html>")
     server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(RangeHandler, directory=str(out / "hub")))

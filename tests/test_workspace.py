@@ -1,22 +1,15 @@
 """Workspace reading and gene lookup."""
 import pytest
-from click.testing import CliRunner
 
 from shallowchrome.model.errors import InputError
-from shallowchrome.server.cli import main
 from shallowchrome.tracks.workspace.layout import UnknownGeneError, Workspace
 
 
 @pytest.fixture(scope="module")
-def ws(tmp_path_factory):
-    from pathlib import Path
-
-    fx = Path(__file__).parent / "data" / "fixture"
-    out = tmp_path_factory.mktemp("ws") / "ws"
-    res = CliRunner().invoke(main, ["build", "--genes", str(fx / "genes.tsv"), "--expression", str(fx / "rpkm.tsv.gz"),
-                                    "--peaks", str(fx / "peaks"), "--splits", "2", "--out", str(out)])
-    assert res.exit_code == 0, res.output
-    return Workspace.open(out)
+def ws(fixture_ws):
+    """The session's read-only fixture workspace (conftest). These tests read its genes.tsv, which is the
+    same whatever the splits (this module used to build with ``--splits 2`` and no splits file)."""
+    return Workspace.open(fixture_ws)
 
 
 def test_open_requires_a_workspace(tmp_path):
