@@ -7,7 +7,7 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import invoke, one_error_line
+from helpers import build_fixture, invoke, one_error_line
 
 FIXTURE_ROOT = __import__("pathlib").Path(__file__).parent / "data" / "fixture"
 XSS = '"><img src=x onerror=alert(1)><script>alert(2)</script>'
@@ -18,17 +18,12 @@ HOSTILE = {0: XSS, 1: "GÉNEα", 2: "TAB\tINSIDE", 3: "new\nline", 4: "a/b"}
 @pytest.fixture(scope="module")
 def hostile_ws(tmp_path_factory):
     """The fixture data set with hostile gene symbols, built with tracks."""
-    root = tmp_path_factory.mktemp("hostile")
-    genes = pd.read_csv(FIXTURE_ROOT / "genes.tsv", sep="\t", dtype=str, keep_default_na=False)
+    root = shutil.copytree(FIXTURE_ROOT, tmp_path_factory.mktemp("hostile") / "fixture")
+    genes = pd.read_csv(root / "genes.tsv", sep="\t", dtype=str, keep_default_na=False)
     for row, symbol in HOSTILE.items():
         genes.loc[row, "symbol"] = symbol
     genes.to_csv(root / "genes.tsv", sep="\t", index=False)
-    out = root / "ws"
-    res = invoke("build", "--genes", root / "genes.tsv", "--expression", FIXTURE_ROOT / "rpkm.tsv.gz",
-                 "--peaks", FIXTURE_ROOT / "peaks", "--splits-file", FIXTURE_ROOT / "splits.tsv.gz", "--splits", "3",
-                 "--out", out)
-    assert res.exit_code == 0, res.output
-    return out, genes
+    return build_fixture(root.parent / "ws", fixture=root), genes
 
 
 def test_hostile_symbols_keep_every_track_file_valid(hostile_ws):
