@@ -60,3 +60,20 @@ def test_an_all_negative_bigwig_claims_its_real_maximum(tmp_path):
     s = bbi.info(str(path))["summary"]
     assert (s["min"], s["max"], s["basesCovered"]) == (-2.5, -0.5, 310)  # pyBigWig alone says max 2.2e-308
     assert s["sum"] == pytest.approx(-2.5 * 100 - 0.5 * 200 - 1.0 * 10)
+
+
+def test_numeric_autosql_fields_hold_numbers_in_every_item(fixture_ws):
+    from shallowchrome.tracks.hub.bigbed import parse_autosql_names
+
+    path = fixture_ws / "hub" / "hg19" / "E901" / "predictions.bb"
+    bb = pyBigWig.open(str(path))
+    sql = bb.SQL().decode()
+    types = [line.split()[0] for line in sql.splitlines()[3:] if line.strip() and line.strip()[0] not in "()\""]
+    names = parse_autosql_names(sql)
+    numeric = {n for n, t in zip(names, types) if t in ("double", "float", "int", "uint")} - {"chromStart", "chromEnd", "reserved"}  # reserved: itemRgb "r,g,b"
+    assert "rpkm" in numeric
+    rows = [r.split("\t") for c, n in bb.chroms().items() for _, _, r in (bb.entries(c, 0, n) or [])]
+    bb.close()
+    for name in numeric:
+        column = [row[names.index(name) - 3] for row in rows]
+        assert all(isinstance(float(v), float) for v in column), name  # "nan" for a missing RPKM

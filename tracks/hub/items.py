@@ -46,7 +46,7 @@ def prediction_autosql(marks: list[str], with_chromhmm: bool) -> AutoSql:
         ("double", "probability", "Predicted probability that the gene is ON (RPKM >= the epigenome's threshold)"),
         ("double", "logit", "Logit = bias + sum of the contributions"),
         ("string", "predicted", "Predicted class: ON or OFF"),
-        ("string", "rpkm", "Measured expression, RPKM (NA when the gene is not in the expression table)"),
+        ("double", "rpkm", "Measured expression, RPKM (nan when the gene is not in the expression table)"),
         ("string", "label", "Measured class: ON, OFF, or NA without expression"),
         ("string", "outcome", "Prediction vs measured class: correct, wrong or unlabelled"),
         ("string", "part", "Part of the interpretation split: train, validation, test or none"),
@@ -137,7 +137,7 @@ def prediction_items(pred: pd.DataFrame, model: dict, window: int, chrom_sizes: 
         "thickStart": np.maximum(tss - THICK_HALF_WIDTH, start), "thickEnd": np.minimum(tss + THICK_HALF_WIDTH, end),
         "reserved": np.where(predicted == 1, CLASS_RGB[1], CLASS_RGB[0]).astype(object),
         "gene_id": gene_id, "probability": _fmt(prob), "logit": _fmt(pred["logit"]), "predicted": pred_cls,
-        "rpkm": np.where(np.isnan(rpkm), "NA", _fmt(rpkm, "%.6g")).astype(object), "label": label,
+        "rpkm": np.where(np.isnan(rpkm), "nan", _fmt(rpkm, "%.6g")).astype(object), "label": label,
         "outcome": outcome, "part": pred["part"].fillna("none").astype(str).to_numpy(dtype=object),
     }
     pvalues = model.get("p_values", {})

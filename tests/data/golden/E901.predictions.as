@@ -14,7 +14,7 @@ table shallowchromePrediction
     double  probability;      "Predicted probability that the gene is ON (RPKM >= the epigenome's threshold)"
     double  logit;            "Logit = bias + sum of the contributions"
     string  predicted;        "Predicted class: ON or OFF"
-    string  rpkm;             "Measured expression, RPKM (NA when the gene is not in the expression table)"
+    double  rpkm;             "Measured expression, RPKM (nan when the gene is not in the expression table)"
     string  label;            "Measured class: ON, OFF, or NA without expression"
     string  outcome;          "Prediction vs measured class: correct, wrong or unlabelled"
     string  part;             "Part of the interpretation split: train, validation, test or none"
