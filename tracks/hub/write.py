@@ -16,9 +16,18 @@ All coordinates are 0-based, half-open. Everything is read and checked
 (chromosomes against the assembly's sizes) before the first file is written;
 every file is written atomically, binary tracks are re-opened and verified
 first, and the hub text is written last.
+
+An epigenome's track files are not rewritten when what they are made of is
+unchanged since they were written: tracks.json records per epigenome
+(``epigenome_keys``) a digest of its predictions.tsv, model.json and
+features.tsv, the genes, the assembly's sizes, the window, its tissue and the
+version, and the size of each of its files; when the digest matches and every
+file is there with its size, the files are kept (same bytes, same mtime). The
+hub text (trackDb, pages, sessions, tracks.json, hub.txt) is always rewritten.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from dataclasses import dataclass, field
@@ -39,6 +48,7 @@ from shallowchrome.tracks.hub.tabix import write_bed_with_tabix
 from shallowchrome.tracks.hub.territories import nearest_tss_territories
 from shallowchrome.tracks.io.chromsizes import ChromSizes, check_genes_fit, load_chrom_sizes
 from shallowchrome.tracks.io.textio import write_text_atomic
+from shallowchrome.tracks.reference import package_version
 from shallowchrome.tracks.workspace.executor import map_jobs
 from shallowchrome.tracks.workspace.layout import (
     DEFAULT_GENOME,
@@ -49,6 +59,7 @@ from shallowchrome.tracks.workspace.layout import (
     TRACK_FILE,
     Workspace,
     description_page,
+    track_filename,
     write_json_atomic,
 )
 
@@ -116,6 +127,19 @@ def plan_epigenome(ws: Workspace, eid: str, genes: pd.DataFrame, sizes: ChromSiz
                          auroc=metrics.get("mean"), auroc_sd=metrics.get("sd"))
 
 
+def _plan_header(ws: Workspace, eid: str, epigenomes: dict) -> EpigenomePlan:
+    """What the hub text needs of an epigenome whose track files are kept: no items, no bigWig values (None)."""
+    model = ws.model(eid)
+    marks = list(model["marks"])
+    columns = pd.read_csv(ws.predictions_path(eid), sep="\t", nrows=0).columns
+    info = epigenomes.get(eid, {})
+    metrics = model.get("metrics", {}).get("auroc", {})
+    wig = {(kind, m): None for m in marks for kind in ("contribution", "feature")}
+    return EpigenomePlan(eid=eid, tissue=info.get("tissue") or model.get("tissue") or "", marks=marks, model=model,
+                         items=None, autosql=prediction_autosql(marks, "chromhmm_state" in columns), wig_values=wig,
+                         auroc=metrics.get("mean"), auroc_sd=metrics.get("sd"))
+
+
 def write_epigenome(ws: Workspace, plan: EpigenomePlan, sizes: ChromSizes, territories: pd.DataFrame,
                     genome: str) -> list[TrackFile]:
     """Write one epigenome's track files; return them (paths relative to the hub folder)."""
@@ -133,10 +157,55 @@ def write_epigenome(ws: Workspace, plan: EpigenomePlan, sizes: ChromSizes, terri
     for (kind, mark), values in plan.wig_values.items():
         write_bigwig(ws.track_file(plan.eid, kind, mark, genome), territories["chrom"], territories["start"],
                      territories["end"], values, sizes)
-    keys = [(k, None) for k in ("predictions", "outcome")] + list(plan.wig_values)
-    files = [TrackFile(plan.eid, plan.tissue, k, m, ws.track_relpath(plan.eid, k, m, genome)) for k, m in keys]
     log.info("%s: tracks written to %s", plan.eid, folder)
-    return files
+    return track_files(ws, plan, genome)
+
+
+def track_files(ws: Workspace, plan: EpigenomePlan, genome: str) -> list[TrackFile]:
+    """The hub's tracks of one epigenome (paths relative to the hub folder), in hub order."""
+    keys = [(k, None) for k in ("predictions", "outcome")] + list(plan.wig_values)
+    return [TrackFile(plan.eid, plan.tissue, k, m, ws.track_relpath(plan.eid, k, m, genome)) for k, m in keys]
+
+
+def _written_files(ws: Workspace, plan: EpigenomePlan, genome: str) -> list[str]:
+    """Names of every file :func:`write_epigenome` writes into the epigenome's track folder."""
+    names = [track_filename("schema"), track_filename("bed"), track_filename("bed.gz"),
+             track_filename("bed.gz") + ".tbi", track_filename("predictions"), track_filename("outcome")]
+    return names + [track_filename(kind, mark) for kind, mark in plan.wig_values]
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def epigenome_key(ws: Workspace, plan: EpigenomePlan, genome: str, common: str) -> str:
+    """Digest of everything an epigenome's track files are made of (``common``: genes, sizes, window, version)."""
+    digest = hashlib.sha256(common.encode())
+    digest.update(f"\0{genome}\0{plan.eid}\0{plan.tissue}\0".encode())
+    for path in ws.epigenome_files(plan.eid):
+        digest.update(f"{path.name}:{_sha256(path)}\0".encode())
+    return digest.hexdigest()
+
+
+def _file_sizes(ws: Workspace, plan: EpigenomePlan, genome: str) -> dict | None:
+    sizes = {}
+    for name in _written_files(ws, plan, genome):
+        try:
+            sizes[name] = ws.track_path(plan.eid, name, genome).stat().st_size
+        except OSError:
+            return None
+    return sizes
+
+
+def _unchanged(ws: Workspace, plan: EpigenomePlan, genome: str, key: str, recorded) -> bool:
+    """True when the epigenome's track files were written from the same ``key`` and are all there, same sizes."""
+    if not isinstance(recorded, dict) or recorded.get("key") != key:
+        return False
+    return _file_sizes(ws, plan, genome) == recorded.get("files")
 
 
 def _page_context(plans: list[EpigenomePlan], marks: list, window: int, genome: str, n_genes: int) -> dict:
@@ -149,7 +218,8 @@ def _page_context(plans: list[EpigenomePlan], marks: list, window: int, genome: 
 
 
 def write_hub_text(ws: Workspace, plans, files: list[TrackFile], genome: str, sizes: ChromSizes, window: int,
-                   n_genes: int, base_url: str | None, email: str, locus: str) -> None:
+                   n_genes: int, base_url: str | None, email: str, locus: str,
+                   epigenome_keys: dict | None = None) -> None:
     """Pages, trackDb, genomes.txt, hub.txt, sessions and the manifest (after every track file exists)."""
     marks = list(dict.fromkeys(m for p in plans for m in p.marks))
     gdir = ws.hub_genome_dir(genome)
@@ -179,8 +249,10 @@ def write_hub_text(ws: Workspace, plans, files: list[TrackFile], genome: str, si
         "epigenomes": [p.eid for p in plans],
         "tracks": [{"epigenome": f.epigenome, "tissue": f.tissue, "kind": f.kind, "mark": f.mark, "path": f.path}
                    for f in files],
+        **({"epigenome_keys": epigenome_keys} if epigenome_keys is not None else {}),
     })
     write_text_atomic(ws.hub_txt, hub.hub_txt(email))
+    ws.link_entries()  # WS/hub when the hub is new in the published generation
 
 
 def _locus(genes: pd.DataFrame, window: int) -> str:
@@ -190,8 +262,12 @@ def _locus(genes: pd.DataFrame, window: int) -> str:
 
 
 def write_tracks(workspace, genome: str = DEFAULT_GENOME, chrom_sizes=None, base_url: str | None = None,
-                 email: str = hub.DEFAULT_EMAIL, jobs: int = 1, progress: bool = False) -> TracksResult:
-    """Write every epigenome's tracks and the hub of a built workspace; see the module docstring."""
+                 email: str = hub.DEFAULT_EMAIL, jobs: int = 1, progress: bool = False,
+                 force: bool = False) -> TracksResult:
+    """Write every epigenome's tracks and the hub of a built workspace; see the module docstring.
+
+    The track files of an epigenome that are unchanged since they were written are kept unless ``force``.
+    """
     ws = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
     if base_url is not None and not re.match(r"^https?://\S+$", base_url):
         raise InputError(None, f"--base-url {base_url!r} is not an http(s) URL",
@@ -207,18 +283,38 @@ def write_tracks(workspace, genome: str = DEFAULT_GENOME, chrom_sizes=None, base
     check_genes_fit(sizes, genes["chrom"].to_numpy(dtype=object), genes["tss"].to_numpy(), genes["gene_id"].to_numpy(),
                     ws.genes_path)
     territories = nearest_tss_territories(genes["chrom"], genes["tss"], genes["gene_id"], window, sizes.sizes)
-    plans = [plan_epigenome(ws, eid, genes, sizes, window, territories) for eid in eids]
 
-    files: list[TrackFile] = []
+    # an epigenome whose track files are unchanged needs only what the hub text shows of it (its header plan);
+    # the others are planned in full (items and bigWig values, every check) before anything is written
+    recorded = ws.hub_manifest()
+    recorded = recorded if isinstance(recorded, dict) and recorded.get("genome") == genome else {}
+    common = hashlib.sha256(f"{package_version()}\0{window}\0{_sha256(ws.genes_path)}\0".encode()
+                            + sizes.text().encode()).hexdigest()
+    recorded_epigenomes = ws.info["epigenomes"]
+    headers = [_plan_header(ws, eid, recorded_epigenomes) for eid in eids]
+    keys = {h.eid: epigenome_key(ws, h, genome, common) for h in headers}
+    previous_keys = recorded.get("epigenome_keys") or {}
+    kept = set() if force else {h.eid for h in headers
+                                if _unchanged(ws, h, genome, keys[h.eid], previous_keys.get(h.eid))}
+    if kept:
+        log.info("%s: the tracks of %d of %d epigenomes are unchanged and kept", ws.hub_dir, len(kept), len(eids))
+    plans = [h if h.eid in kept else plan_epigenome(ws, h.eid, genes, sizes, window, territories) for h in headers]
+    todo = [p for p in plans if p.eid not in kept]
     write = partial(write_epigenome, ws, sizes=sizes, territories=territories, genome=genome)
-    for written in map_jobs(write, plans, jobs, progress=progress, desc="tracks", unit="epigenome"):
-        files += written
+    written = dict(zip([p.eid for p in todo], map_jobs(write, todo, jobs, progress=progress, desc="tracks",
+                                                       unit="epigenome")))
+    files: list[TrackFile] = []
+    for p in plans:
+        files += written[p.eid] if p.eid in written else track_files(ws, p, genome)
+    epigenome_keys = {p.eid: {"key": keys[p.eid], "files": _file_sizes(ws, p, genome)} for p in plans}
     previous = _recorded_epigenomes(ws, genome)
-    write_hub_text(ws, plans, files, genome, sizes, window, len(genes), base_url, email, _locus(genes, window))
+    write_hub_text(ws, plans, files, genome, sizes, window, len(genes), base_url, email, _locus(genes, window),
+                   epigenome_keys=epigenome_keys)
     for eid in sorted(previous - set(eids)):
         _remove_track_folder(ws.track_dir(eid, genome))
     log.info("%s: hub written (%d epigenomes, %d track files)", ws.hub_dir, len(plans), len(files))
-    return TracksResult(ws.hub_dir, genome, eids, files, sum(len(p.items) for p in plans))
+    return TracksResult(ws.hub_dir, genome, eids, files,
+                        sum(len(p.items) if p.items is not None else len(genes) for p in plans))
 
 
 def refresh_tracks(workspace, jobs: int = 1, progress: bool = False) -> TracksResult | None:
