@@ -74,3 +74,15 @@ def build_fixture(out, *extra, **options):
     """
     build_fixture_output(out, *extra, **options)
     return out
+
+
+def published_files(root: Path) -> list[Path]:
+    """The files of a workspace as users see it: through its links into the published generation
+    (``root/epigenomes/...``, ``root/hub/...``), hidden entries and ``current`` left out."""
+    import os
+
+    out = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and not (dirpath == str(root) and d == "current"))
+        out += [Path(dirpath) / f for f in sorted(filenames) if not f.startswith(".")]
+    return out

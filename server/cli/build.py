@@ -14,6 +14,13 @@ Examples:
       --peaks peaks/ --out ws/
   shallowchrome build --genes genes.tsv --expression rpkm.tsv.gz \\
       --peaks manifest.tsv --epigenomes E066,E100 --splits-file splits.tsv.gz --out ws/ --jobs 2
+  shallowchrome build ... --out ws/ --scheduler tcp://headnode:8786      # on a Dask cluster
+  shallowchrome build ... --out ws/ --scheduler ~/scheduler.json        # (dask scheduler --scheduler-file)
+
+\b
+A rebuild into an existing workspace reuses the epigenomes whose peak files,
+expression column, genes, splits and parameters did not change (--force
+recomputes them all).
 """)
 @click.option("--genes", "genes", required=True, type=click.Path(dir_okay=False),
               help="Gene table: TSV (chrom, tss, gene_id[, symbol, strand]), GTF, GFF3 or BED6.")
@@ -34,18 +41,34 @@ Examples:
               help="ON/OFF labelling: RPKM >= median, or the valley of the log-expression distribution.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the random splits.")
 @click.option("--jobs", default=1, show_default=True, type=click.IntRange(min=1), help="Epigenomes fitted in parallel.")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="Fit the epigenomes on a Dask cluster: its scheduler's address (tcp://host:8786) or the JSON file "
+                   "of `dask scheduler --scheduler-file`. The workers must see the input paths (shared filesystem); "
+                   "needs pip install 'shallowchrome[dask]'.")
+@click.option("--force", is_flag=True, help="Recompute every epigenome, even those whose inputs did not change.")
 @click.option("--no-tracks", is_flag=True, help="Skip writing the browser tracks and hub (`shallowchrome tracks`).")
 def build(genes, expression, peaks, out, epigenomes, marks, window, n_splits, splits_file, threshold, seed, jobs,
-          no_tracks):
+          scheduler, force, no_tracks):
     """Fit and evaluate one model per epigenome; write a workspace."""
     from shallowchrome.tracks.workspace.build import BuildOptions
-    from shallowchrome.tracks.workspace.pipeline import BuildInputs, Steps, run_pipeline
+    from shallowchrome.tracks.workspace.layout import Workspace
+    from shallowchrome.tracks.workspace.pipeline import BuildInputs, Steps, TracksNotWritten, run_pipeline
 
-    opts = BuildOptions(window=window, threshold=threshold, n_splits=n_splits, seed=seed, jobs=jobs)
+    opts = BuildOptions(window=window, threshold=threshold, n_splits=n_splits, seed=seed, jobs=jobs,
+                        scheduler=scheduler, force=force)
     inputs = BuildInputs(genes, expression, peaks, splits=splits_file, epigenomes=epigenomes, marks=marks)
-    ws = run_pipeline(inputs, out, opts, Steps(tracks=False), progress=sys.stderr.isatty())
-    evaluation = ws.evaluation()
-    for row in evaluation.itertuples():
+    try:
+        ws = run_pipeline(inputs, out, opts, Steps(tracks=not no_tracks), progress=sys.stderr.isatty())
+    except TracksNotWritten:
+        _summary(Workspace.open(out))  # the models stand: show them, then the error
+        raise
+    _summary(ws)
+    if not no_tracks:
+        click.echo(f"hub: {ws.shown(ws.hub_txt)}")
+
+
+def _summary(ws) -> None:
+    for row in ws.evaluation().itertuples():
         if row.status == "ok":
             dc = "" if row.deepchrome_auroc != row.deepchrome_auroc else f"  (DeepChrome {row.deepchrome_auroc:.2f})"
             click.echo(f"{row.epigenome}  AUROC {row.auroc_mean:.3f} ± {row.auroc_sd:.3f}  "
@@ -53,8 +76,3 @@ def build(genes, expression, peaks, out, epigenomes, marks, window, n_splits, sp
         else:
             click.echo(f"{row.epigenome}  skipped: {row.reason}")
     click.echo(f"workspace: {ws.root}")
-    if not no_tracks:
-        from shallowchrome.tracks.workspace.pipeline import tracks_step
-
-        tracks_step(ws, jobs=jobs, progress=sys.stderr.isatty())
-        click.echo(f"hub: {ws.hub_txt}")

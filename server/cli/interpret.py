@@ -111,17 +111,24 @@ def weights(workspace, epigenomes, out):
     """
     from shallowchrome.tracks.analysis.explain import weights_table
     from shallowchrome.tracks.analysis.pattern_charts import weights_chart
-    from shallowchrome.tracks.workspace.layout import Workspace
+    from shallowchrome.tracks.workspace.layout import Workspace, revision
 
     ws = Workspace.open(workspace)
     table = weights_table(ws, epigenomes)
     render = {"tsv": lambda: table.to_csv(sep="\t", index=False, na_rep="NA", float_format="%.8g",
                                           lineterminator="\n"),
               "png": lambda: weights_chart(table, "png"), "svg": lambda: weights_chart(table, "svg")}
-    targets = {output_format(None, out, allowed=tuple(render)): Path(out)} if out else \
-        {fmt: ws.interpretation_path(f"weights.{fmt}") for fmt in render}
-    for fmt, path in targets.items():
-        _write(path, render[fmt]())
+    if out:
+        targets = {output_format(None, out, allowed=tuple(render)): Path(out)}
+        for fmt, path in targets.items():
+            _write(path, render[fmt]())
+    else:
+        with revision(workspace) as staged:  # into the workspace: a new generation
+            for fmt in render:
+                _write(staged.interpretation_path(f"weights.{fmt}"), render[fmt]())
+        shown = Workspace(workspace)
+        targets = {fmt: shown.shown(shown.interpretation_path(f"weights.{fmt}")) for fmt in render}
+        Workspace(workspace).link_entries()
     for row in table.itertuples():
         sig = {"yes": "*", "no": " (n.s.)"}.get(row.significant, " (p n/a)")
         click.echo(f"{row.epigenome}  {row.term:<10} {row.weight:+.4g}{sig}")
@@ -163,19 +170,23 @@ def chromhmm(workspace, emissions, groups, segmentation, manifest, epigenomes):
     """
     from shallowchrome.tracks.analysis.chromhmm import validate, write_results
     from shallowchrome.tracks.io.segmentation import parse_segmentation_options, read_segmentation_manifest
-    from shallowchrome.tracks.workspace.layout import Workspace
+    from shallowchrome.tracks.workspace.layout import Workspace, revision
 
-    ws = Workspace.open(workspace)
+    Workspace.open(workspace)  # not a workspace: one line before anything else
     segs = read_segmentation_manifest(manifest) if manifest else {}
     for eid, path in parse_segmentation_options(segmentation).items():
         segs[eid] = path  # the command line wins over the manifest
-    result = validate(ws, emissions, groups, segs, epigenomes)
-    write_results(ws, result)
-    if segs:  # the TSS states are now in predictions.tsv: put them in the hub's prediction items too
-        from shallowchrome.tracks.hub.write import refresh_tracks
+    refreshed = None
+    with revision(workspace) as ws:  # predictions, interpretation and hub change together: a new generation
+        result = validate(ws, emissions, groups, segs, epigenomes)
+        write_results(ws, result)
+        if segs:  # the TSS states are now in predictions.tsv: put them in the hub's prediction items too
+            from shallowchrome.tracks.hub.write import refresh_tracks
 
-        if refresh_tracks(ws) is not None:
-            click.echo(f"hub refreshed with the ChromHMM states: {ws.hub_txt}")
+            refreshed = refresh_tracks(ws)
+    ws = Workspace.open(workspace)
+    if refreshed is not None:
+        click.echo(f"hub refreshed with the ChromHMM states: {ws.shown(ws.hub_txt)}")
     for eid, info in result.summary["epigenomes"].items():
         ranks = ", ".join(f"{g} {'-' if r is None else r}" for g, r in info["group_ranks"].items())
         line = f"{eid}  group ranks: {ranks}  [{','.join(info['marks'])}; {info['test_genes']} test genes]"
@@ -184,4 +195,4 @@ def chromhmm(workspace, emissions, groups, segmentation, manifest, epigenomes):
         click.echo(line)
     for eid, reason in result.summary["skipped"].items():
         click.echo(f"{eid}  skipped: {reason}")
-    click.echo(f"wrote {ws.interpretation_dir}")
+    click.echo(f"wrote {ws.shown(ws.interpretation_dir)}")

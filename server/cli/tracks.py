@@ -31,13 +31,15 @@ Examples:
 def tracks(workspace, genome, chrom_sizes, base_url, email, jobs):
     """Write bigBed/bigWig tracks and a UCSC/IGV track hub into WORKSPACE/hub/."""
     from shallowchrome.tracks.hub.write import write_tracks
-    from shallowchrome.tracks.workspace.layout import Workspace
+    from shallowchrome.tracks.workspace.layout import Workspace, revision
 
-    result = write_tracks(workspace, genome=genome, chrom_sizes=chrom_sizes, base_url=base_url, email=email,
-                          jobs=jobs, progress=sys.stderr.isatty())
+    with revision(workspace) as ws:  # a new generation: a server never sees half of the new hub
+        result = write_tracks(ws, genome=genome, chrom_sizes=chrom_sizes, base_url=base_url, email=email,
+                              jobs=jobs, progress=sys.stderr.isatty())
     click.echo(f"tracks: {len(result.epigenomes)} epigenome(s), {result.n_items} gene items, "
                f"{len(result.files)} track files")
-    click.echo(f"hub: {Workspace(workspace).hub_txt}")
+    ws = Workspace(workspace)
+    click.echo(f"hub: {ws.shown(ws.hub_txt)}")
 
 
 @click.group()

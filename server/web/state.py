@@ -54,7 +54,7 @@ class WorkspaceData:
     """Models, predictions and features of every fitted epigenome, indexed by gene row."""
 
     def __init__(self, root, ws: Workspace | None = None):
-        self.ws = ws or Workspace.open(root)
+        self.ws = ws or Workspace.open(root).pin()
         self.info = self.ws.info
         self.genome = self.ws.genome
         self.epigenomes = self.ws.epigenomes()
@@ -186,7 +186,7 @@ class ServedWorkspace:
         with self._lock:
             state = self._state
             if published_generation(self.root) != state.ws.generation:
-                ws = Workspace.open(self.root)  # pinned to the generation published now
+                ws = Workspace.open(self.root).pin()  # the generation published now
                 state = self._state = WorkspaceData(self.root, ws)
                 self.reloads += 1
         return state

@@ -199,5 +199,6 @@ def write_results(ws: Workspace, result: ChromHMMResult) -> list[Path]:
         write_bytes_atomic(path, ranks_chart(result.groups, fmt))
         written.append(path)
     write_json_atomic(ws.interpretation_path("chromhmm.json"), result.summary)
+    ws.link_entries()
     written.append(ws.interpretation_path("chromhmm.json"))
     return written

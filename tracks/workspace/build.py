@@ -3,11 +3,22 @@
 All inputs are read and every model is fitted before anything is written, so
 bad input never leaves a half-written workspace; each file is then written
 atomically and ``workspace.json`` last.
+
+A rebuild into an existing workspace reuses the epigenomes whose inputs and
+parameters did not change (:mod:`shallowchrome.tracks.workspace.incremental`;
+``BuildOptions.force`` recomputes all). The per-epigenome work (reading its
+peak files, features, the fits over every split and configuration,
+predictions) runs in this process, in ``jobs`` local processes, or on a Dask
+cluster (``BuildOptions.scheduler``); the results come back here and this
+process writes the workspace, the same bytes whichever ran the work.
 """
 from __future__ import annotations
 
+import io
 import logging
-from dataclasses import dataclass
+import os
+import zlib
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
@@ -17,7 +28,7 @@ import pandas as pd
 from shallowchrome.model.errors import InputError, ModelError
 from shallowchrome.model.features import max_signal_in_windows
 from shallowchrome.model.labels import THRESHOLDS
-from shallowchrome.model.pipeline import EpigenomeResult, fit_epigenome, model_document
+from shallowchrome.model.pipeline import fit_epigenome, model_document
 from shallowchrome.model.selection import random_splits, resolve_configurations
 from shallowchrome.tracks.analysis.charts import evaluation_chart
 from shallowchrome.tracks.io.expression import epigenome_rpkm, read_expression
@@ -25,10 +36,21 @@ from shallowchrome.tracks.io.genes import read_genes
 from shallowchrome.tracks.io.manifest import read_peaks_manifest, write_manifest
 from shallowchrome.tracks.io.peaks import read_peaks
 from shallowchrome.tracks.io.splits import read_splits, splits_frame
-from shallowchrome.tracks.io.textio import write_table_atomic
+from shallowchrome.tracks.io.textio import write_bytes_atomic, write_table_atomic
 from shallowchrome.tracks.reference import deepchrome_auroc, package_version, tissues
-from shallowchrome.tracks.workspace.executor import map_jobs
-from shallowchrome.tracks.workspace.layout import DEFAULT_GENOME, FORMAT_VERSION, Workspace, write_json_atomic
+from shallowchrome.tracks.workspace import incremental
+from shallowchrome.tracks.workspace.executor import cluster_client, map_jobs
+from shallowchrome.tracks.workspace.layout import (
+    DEFAULT_GENOME,
+    FEATURES_FILE,
+    FORMAT_VERSION,
+    GENERATIONS_DIR,
+    MODEL_FILE,
+    PREDICTIONS_FILE,
+    Workspace,
+    dumps_json,
+    write_json_atomic,
+)
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +70,11 @@ class BuildOptions:
     n_splits: int = 10
     seed: int = 0
     jobs: int = 1
+    #: Dask scheduler (``tcp://host:8786``, a scheduler file, or a ``distributed.Client``) running the
+    #: per-epigenome work instead of ``jobs`` local processes; None: local.
+    scheduler: object = None
+    #: Recompute every epigenome, even those whose inputs did not change since the workspace was built.
+    force: bool = False
 
 
 @dataclass
@@ -57,14 +84,31 @@ class Skipped:
     marks: list
 
 
+@dataclass
+class Fitted:
+    """A fitted epigenome as the task hands it back: its three files already rendered (zlib-compressed bytes,
+    so the rendering runs in the workers and little travels), and what the evaluation table needs."""
+
+    epigenome: str
+    marks: list
+    configurations: list  # names of the configurations tried
+    configuration: str  # the interpretation model's
+    split_configurations: list  # the configuration selected in each evaluation split
+    summary: dict
+    n_genes: int
+    n_on: int
+    files: dict  # file name -> compressed bytes
+    warnings: list = field(default_factory=list)
+
+    def contents(self) -> dict:
+        return {name: zlib.decompress(data) for name, data in self.files.items()}
+
+
 def _fit_one(eid: str, files: list[dict], genes: pd.DataFrame, rpkm: np.ndarray, splits: dict,
              opts: BuildOptions, all_marks: list[str]):
     """Worker: read one epigenome's peak files, extract features, fit. Returns a result or Skipped."""
     marks = order_marks(f["mark"] for f in files)
-    notes = []
-    missing = [m for m in all_marks if m not in marks]
-    if missing:
-        notes.append(f"{eid} has no peaks for {', '.join(missing)}; it is modelled with {', '.join(marks)}")
+    notes = _missing_marks(eid, marks, all_marks)
     available = {m: [f["format"] for f in files if f["mark"] == m] for m in marks}
     try:
         configs = resolve_configurations(available)
@@ -91,15 +135,53 @@ def _fit_one(eid: str, files: list[dict], genes: pd.DataFrame, rpkm: np.ndarray,
     return result
 
 
+def _missing_marks(eid: str, marks: list, all_marks: list) -> list[str]:
+    missing = [m for m in all_marks if m not in marks]
+    if missing:
+        return [f"{eid} has no peaks for {', '.join(missing)}; it is modelled with {', '.join(marks)}"]
+    return []
+
+
 def _fit_task(item, genes, splits, opts, all_marks):
-    """:func:`map_jobs` task: ``item`` = (epigenome, its peak files, its RPKM)."""
-    eid, files, rpkm = item
-    return _fit_one(eid, files, genes, rpkm, splits, opts, all_marks)
+    """:func:`map_jobs` task: ``item`` = (epigenome, its peak files, its RPKM, the model document's extra fields).
+
+    Returns :class:`Fitted` (its files rendered here, in the worker) or :class:`Skipped`.
+    """
+    eid, files, rpkm, extra = item
+    res = _fit_one(eid, files, genes, rpkm, splits, opts, all_marks)
+    if isinstance(res, Skipped):
+        return res
+    doc = model_document(res, extra=extra)
+    gene_cols = _gene_columns(genes)
+    rendered = {
+        FEATURES_FILE: _table_bytes(pd.concat([gene_cols[["gene_id", "symbol", "chrom", "tss"]], res.features,
+                                               res.features_by_file], axis=1), float_format="%.10g"),
+        PREDICTIONS_FILE: _table_bytes(pd.concat([gene_cols, res.predictions], axis=1)),
+        MODEL_FILE: dumps_json(doc).encode("utf-8"),
+    }
+    labels = res.predictions["label"]
+    return Fitted(epigenome=eid, marks=list(res.marks), configurations=[c.name for c in res.configurations],
+                  configuration=doc["configuration"], split_configurations=[r.configuration.name for r in res.evaluation],
+                  summary=res.summary, n_genes=int(labels.notna().sum()), n_on=int((labels == 1).sum()),
+                  files={name: zlib.compress(data, 1) for name, data in rendered.items()}, warnings=res.warnings)
+
+
+def _table_bytes(frame: pd.DataFrame, float_format: str = "%.8g") -> bytes:
+    """The bytes :func:`~shallowchrome.tracks.io.textio.write_table_atomic` writes for ``frame`` (plain TSV)."""
+    buf = io.StringIO()
+    frame.to_csv(buf, sep="\t", index=False, float_format=float_format, na_rep="NA", lineterminator="\n")
+    return buf.getvalue().encode("utf-8")
 
 
 def build_workspace(genes_path, expression_path, peaks_path, out, epigenomes=None, splits_path=None,
-                    options: BuildOptions | None = None, progress: bool = False, marks=None) -> Workspace:
-    """Build a workspace; see :mod:`shallowchrome.tracks.workspace.layout` for what it holds."""
+                    options: BuildOptions | None = None, progress: bool = False, marks=None,
+                    publish: bool = True) -> Workspace:
+    """Build a workspace; see :mod:`shallowchrome.tracks.workspace.layout` for what it holds.
+
+    Everything is written into a new generation of ``out`` (:meth:`Workspace.stage`), published when
+    complete (``publish``; else the caller adds to it, e.g. the tracks, and publishes): a build
+    interrupted at any point leaves the published workspace as it was, or no workspace at all.
+    """
     opts = options or BuildOptions()
     if opts.threshold not in THRESHOLDS:
         raise InputError(None, f"unknown threshold {opts.threshold!r}", fix=f"use one of {', '.join(THRESHOLDS)}")
@@ -108,10 +190,23 @@ def build_workspace(genes_path, expression_path, peaks_path, out, epigenomes=Non
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise InputError(out, "exists and is not a folder", fix="give a folder for the workspace")
-    if out.is_dir() and any(out.iterdir()) and not Workspace(out).info_path.exists():
+    leftovers = {GENERATIONS_DIR}  # an interrupted first build leaves only its unpublished generation
+    if out.is_dir() and any(p.name not in leftovers for p in out.iterdir()) and not Workspace(out).info_path.exists():
         raise InputError(out, "is a non-empty folder that is not a workspace",
                          fix="give a new or empty folder, or an existing workspace to rebuild")
+    args = (genes_path, expression_path, peaks_path, out, epigenomes, splits_path, opts, progress, marks)
+    if opts.scheduler is None:
+        ws = _build(*args, scheduler=None)
+    else:
+        with cluster_client(opts.scheduler) as client:  # connected (or refused) before any input is read
+            ws = _build(*args, scheduler=client)
+    if publish:
+        ws.publish()
+    return ws
 
+
+def _build(genes_path, expression_path, peaks_path, out: Path, epigenomes, splits_path, opts: BuildOptions,
+           progress: bool, marks, scheduler) -> Workspace:
     genes = read_genes(genes_path)
     log.info("%s: %d genes", genes_path, len(genes))
     manifest = read_peaks_manifest(peaks_path)
@@ -171,16 +266,38 @@ def build_workspace(genes_path, expression_path, peaks_path, out, epigenomes=Non
     all_marks = order_marks(manifest["mark"])
     jobs = [eid for eid in chosen if eid not in skipped]
     files = {eid: manifest[manifest["epigenome"] == eid].to_dict("records") for eid in jobs}
-    fit = partial(_fit_task, genes=genes, splits=splits, opts=opts, all_marks=all_marks)
-    done = map_jobs(fit, [(eid, files[eid], rpkm[eid]) for eid in jobs], opts.jobs, progress=progress,
-                    desc="build", unit="epigenome")
-    results: dict[str, EpigenomeResult | Skipped] = dict(zip(jobs, done))
+    keys = input_keys(jobs, files, rpkm, genes, splits, opts)
+    ws = Workspace(out)
+    previous = {} if opts.force else incremental.previous_epigenomes(out)
+    reused: dict[str, incremental.Reused] = {}
+    for eid in jobs:
+        outputs = incremental.reusable(ws, eid, previous.get(eid), keys[eid])
+        if outputs is not None:
+            reused[eid] = incremental.load_reused(ws, eid, outputs)
+            reused[eid].warnings = _missing_marks(eid, order_marks(f["mark"] for f in files[eid]), all_marks)
+    todo = [eid for eid in jobs if eid not in reused]
+    if reused:
+        log.info("%s: %d of %d epigenomes reused (inputs and parameters unchanged), %d to compute", out,
+                 len(reused), len(jobs), len(todo))
+    # the task gets only what it needs: `opts` without the scheduler (a client does not pickle)
+    task_opts = BuildOptions(window=opts.window, threshold=opts.threshold, n_splits=opts.n_splits, seed=opts.seed)
+    fit = partial(_fit_task, genes=genes, splits=splits, opts=task_opts, all_marks=all_marks)
+    tissue_names = tissues()
+    extra = {eid: {"tissue": tissue_names.get(eid, ""), "window": opts.window,
+                   "peak_files": write_manifest(manifest[manifest["epigenome"] == eid]).to_dict("records")}
+             for eid in todo}
+    done = map_jobs(fit, [(eid, files[eid], rpkm[eid], extra[eid]) for eid in todo], opts.jobs, progress=progress,
+                    desc="build", unit="epigenome", scheduler=scheduler if todo else None)
+    results: dict[str, Fitted | Skipped | incremental.Reused] = dict(zip(todo, done))
+    results.update(reused)
 
     for eid in jobs:
         res = results[eid]
-        if isinstance(res, EpigenomeResult):
+        if isinstance(res, incremental.Reused):
+            log.info("%s: reused (inputs unchanged), mean test AUROC %.3f", eid, res.summary["auroc"]["mean"])
+        elif isinstance(res, Fitted):
             log.info("%s: marks %s, configurations tried %s, mean test AUROC %.3f", eid, ",".join(res.marks),
-                     ",".join(c.name for c in res.configurations), res.summary["auroc"]["mean"])
+                     ",".join(res.configurations), res.summary["auroc"]["mean"])
         if isinstance(res, Skipped):
             log.warning("%s: skipped, %s", eid, res.reason)
             skipped[eid] = res
@@ -188,14 +305,30 @@ def build_workspace(genes_path, expression_path, peaks_path, out, epigenomes=Non
             for note in res.warnings:
                 log.warning("%s", note)
 
-    fitted = [results[e] for e in jobs if isinstance(results[e], EpigenomeResult)]
+    fitted = [results[e] for e in jobs if isinstance(results[e], (Fitted, incremental.Reused))]
     if not fitted:
         reasons = "; ".join(f"{s.epigenome}: {s.reason}" for s in skipped.values())
         raise ModelError(f"no epigenome could be modelled ({reasons})")
 
     return _write(out, genes, manifest, splits, chosen, results, skipped, opts,
                   inputs={"genes": genes_path, "expression": expression_path, "peaks": peaks_path, "splits": splits_path},
-                  requested=epigenomes, marks=marks)
+                  requested=epigenomes, marks=marks, keys=keys)
+
+
+def input_keys(eids, files: dict, rpkm: dict, genes: pd.DataFrame, splits: dict, opts: BuildOptions) -> dict:
+    """Per epigenome, what its result depends on (content digests; see :mod:`.incremental`)."""
+    gene_digest = incremental.genes_digest(_gene_columns(genes))
+    split_digest = incremental.splits_digest(splits)
+    parameters = {"window": opts.window, "threshold": opts.threshold, "splits": opts.n_splits,
+                  "version": package_version(), "format_version": FORMAT_VERSION}
+    cache: dict = {}
+    return {eid: {"peaks": incremental.peaks_key(files[eid], cache),
+                  "expression": incremental.expression_digest(rpkm[eid]),
+                  "genes": gene_digest, "splits": split_digest, "parameters": dict(parameters)} for eid in eids}
+
+
+def _gene_columns(genes: pd.DataFrame) -> pd.DataFrame:
+    return genes[["gene_id", "symbol", "chrom", "tss", "strand"]].reset_index(drop=True)
 
 
 def evaluation_table(chosen, results, skipped) -> pd.DataFrame:
@@ -204,12 +337,12 @@ def evaluation_table(chosen, results, skipped) -> pd.DataFrame:
     for eid in chosen:
         row = {"epigenome": eid, "tissue": names.get(eid, "")}
         res = results.get(eid)
-        if isinstance(res, EpigenomeResult):
+        if isinstance(res, (Fitted, incremental.Reused)):
             s = res.summary
-            labels = res.predictions["label"]
-            counts = pd.Series([r.configuration.name for r in res.evaluation]).value_counts()
-            row.update(status="ok", marks=",".join(res.marks), n_genes=int(labels.notna().sum()),
-                       n_on=int((labels == 1).sum()), n_splits=len(res.evaluation), configuration=counts.index[0],
+            configs = res.split_configurations
+            counts = pd.Series(configs).value_counts()
+            row.update(status="ok", marks=",".join(res.marks), n_genes=res.n_genes,
+                       n_on=res.n_on, n_splits=len(configs), configuration=counts.index[0],
                        auroc_mean=s["auroc"]["mean"], auroc_sd=s["auroc"]["sd"], aupr_mean=s["aupr"]["mean"],
                        aupr_sd=s["aupr"]["sd"], f1_mean=s["f1"]["mean"], f1_sd=s["f1"]["sd"], reason="")
         else:
@@ -225,26 +358,37 @@ def evaluation_table(chosen, results, skipped) -> pd.DataFrame:
     return frame
 
 
-def _write(out: Path, genes, manifest, splits, chosen, results, skipped, opts, inputs, requested, marks) -> Workspace:
-    ws = Workspace(out)
-    gene_cols = genes[["gene_id", "symbol", "chrom", "tss", "strand"]].reset_index(drop=True)
+def _write(out: Path, genes, manifest, splits, chosen, results, skipped, opts, inputs, requested, marks,
+           keys) -> Workspace:
+    """Write a new generation of the workspace: the computed epigenomes' files (a reused one's hard-linked
+    from the published generation: same bytes, same mtime), then the tables covering every epigenome,
+    ``workspace.json`` last. Returns the unpublished generation."""
+    previous = Workspace(out)
+    ws = Workspace.stage(out)
+    gene_cols = _gene_columns(genes)
     tissue_names = tissues()
     status = {}
     for eid in chosen:
         res = results.get(eid)
-        if not isinstance(res, EpigenomeResult):
+        if isinstance(res, incremental.Reused):
+            for src in previous.epigenome_files(eid):
+                dst = ws.data / src.relative_to(previous.data)
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                os.link(src, dst)
+            status[eid] = {"status": "ok", "tissue": tissue_names.get(eid, ""), "marks": res.marks,
+                           "configuration": res.configuration, "auroc_mean": res.summary["auroc"]["mean"],
+                           "inputs": keys[eid], "outputs": res.outputs}
+            continue
+        if not isinstance(res, Fitted):
             status[eid] = {"status": "skipped", "reason": skipped[eid].reason, "tissue": tissue_names.get(eid, "")}
             continue
-        write_table_atomic(ws.features_path(eid), pd.concat([gene_cols[["gene_id", "symbol", "chrom", "tss"]],
-                                                            res.features, res.features_by_file], axis=1),
-                           float_format="%.10g")
-        write_table_atomic(ws.predictions_path(eid), pd.concat([gene_cols, res.predictions], axis=1))
-        files = manifest[manifest["epigenome"] == eid]
-        doc = model_document(res, extra={"tissue": tissue_names.get(eid, ""), "window": opts.window,
-                                         "peak_files": write_manifest(files).to_dict("records")})
-        write_json_atomic(ws.model_path(eid), doc)
+        contents = res.contents()
+        for name in (FEATURES_FILE, PREDICTIONS_FILE, MODEL_FILE):  # the order a build always wrote them in
+            write_bytes_atomic(ws.epigenome_dir(eid) / name, contents[name])
         status[eid] = {"status": "ok", "tissue": tissue_names.get(eid, ""), "marks": res.marks,
-                       "configuration": doc["configuration"], "auroc_mean": res.summary["auroc"]["mean"]}
+                       "configuration": res.configuration, "auroc_mean": res.summary["auroc"]["mean"],
+                       "inputs": keys[eid],
+                       "outputs": {name: incremental.sha256_bytes(data) for name, data in contents.items()}}
     evaluation = evaluation_table(chosen, results, skipped)
     write_table_atomic(ws.evaluation_path, evaluation, float_format="%.4f")
     evaluation_chart(evaluation, ws.evaluation_chart_path)
@@ -263,5 +407,5 @@ def _write(out: Path, genes, manifest, splits, chosen, results, skipped, opts, i
         "epigenomes": status,
     }
     write_json_atomic(ws.info_path, info)
-    log.info("%s: workspace written", out)
+    log.info("%s: workspace written (generation %s)", out, ws.generation)
     return ws

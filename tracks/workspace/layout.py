@@ -26,6 +26,7 @@ import json
 import os
 import re
 import shutil
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -88,6 +89,20 @@ def published_data(root: Path) -> Path:
     return root
 
 
+@contextmanager
+def revision(root):
+    """A new generation cloned (hard links) from the published one, published when the block succeeds,
+    deleted when it fails: how a command changes a built workspace (``tracks``, ``chromhmm``, ``weights``)
+    without a reader ever seeing half of the change."""
+    staged = Workspace.stage(root, clone=Workspace.open(root))
+    try:
+        yield staged
+    except BaseException:
+        shutil.rmtree(staged.data, ignore_errors=True)
+        raise
+    staged.publish()
+
+
 def published_generation(root) -> str | None:
     """The published generation's name, read with one system call (the server asks on every request)."""
     try:
@@ -130,15 +145,38 @@ class Workspace:
     """
 
     root: Path
-    #: the folder the files are read from and written to: the generation this object is pinned to
-    #: (by default the published one), or ``root`` itself for a workspace without generations
-    data: Path | None = None
+    #: the generation folder this object is pinned to; None: whichever is published at each access
+    pinned: Path | None = None
 
     def __post_init__(self):
         # absolute, so that every consumer (e.g. Flask's send_file, which resolves relative paths against
         # the application package) sees the folder the user named, whatever the current directory
         self.root = Path(self.root).absolute()
-        self.data = Path(self.data).absolute() if self.data is not None else published_data(self.root)
+        self.pinned = Path(self.pinned).absolute() if self.pinned is not None else None
+
+    @property
+    def data(self) -> Path:
+        """The folder files are read from and written to: the pinned generation, else the published one
+        (``root`` itself for a workspace without generations)."""
+        return self.pinned if self.pinned is not None else published_data(self.root)
+
+    def shown(self, path) -> Path:
+        """A path of this workspace as users name it (``WS/hub/hub.txt``, through the links), not inside
+        the generation folder."""
+        path = Path(path)
+        try:
+            return self.root / path.relative_to(self.data)
+        except ValueError:
+            return path
+
+    def pin(self) -> "Workspace":
+        """This workspace pinned to the generation published now (a server reads one generation at a time)."""
+        return Workspace(self.root, self.data)
+
+    @property
+    def published(self) -> bool:
+        """Whether this object reads the published generation (always, for a workspace without generations)."""
+        return self.data == published_data(self.root)
 
     # generations -------------------------------------------------------
     @property
@@ -174,6 +212,16 @@ class Workspace:
                 elif entry.is_file() and not entry.is_symlink():
                     os.link(entry, target)
         return cls(root, data)
+
+    def link_entries(self) -> None:
+        """Link the published generation's top-level entries that have no link yet (a library call that
+        wrote a new entry, e.g. the hub, into the published generation itself)."""
+        if self.data == self.root or not self.published:
+            return
+        for entry in self.data.iterdir():
+            link = self.root / entry.name
+            if not link.exists() and not link.is_symlink():
+                os.symlink(f"{CURRENT}/{entry.name}", link)
 
     def publish(self) -> None:
         """Make this generation the workspace atomically (one rename of WS/current); readers pinned to

@@ -9,13 +9,20 @@ commands (``tracks``, ``chromhmm``, ``report``) run one step on a built workspac
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from shallowchrome.model.errors import InputError
 from shallowchrome.tracks.workspace.build import BuildOptions, build_workspace
 from shallowchrome.tracks.workspace.layout import Workspace
 
 log = logging.getLogger(__name__)
+
+
+class TracksNotWritten(InputError):
+    """The models are written (and published) but the tracks could not be made from them."""
 
 
 @dataclass
@@ -43,18 +50,46 @@ class Steps:
 
 def run_pipeline(inputs: BuildInputs, out, options: BuildOptions | None = None, steps: Steps | None = None,
                  progress: bool = False) -> Workspace:
-    """Build the workspace ``out`` and run the chosen steps on it, in order; returns the workspace."""
+    """Build the workspace ``out`` and run the chosen steps on it, in order; returns the workspace.
+
+    Build, ChromHMM and tracks go into one new generation, published once they are all written: the
+    published workspace is never half-made (an interrupted run leaves the previous one, or none). When
+    only the tracks fail on bad input (e.g. an assembly missing a chromosome), the models are published
+    without a hub and the error says how to make it. Reports, which read the published workspace, come
+    after.
+    """
     options = options or BuildOptions()
     steps = steps or Steps()
+    previous = Workspace(Path(out).absolute())
     ws = build_workspace(inputs.genes, inputs.expression, inputs.peaks, out, epigenomes=inputs.epigenomes,
-                         splits_path=inputs.splits, options=options, progress=progress, marks=inputs.marks)
-    if steps.chromhmm or steps.segmentations:
-        chromhmm_step(ws, steps.segmentations)
-    if steps.tracks:
-        tracks_step(ws, jobs=options.jobs, progress=progress)
+                         splits_path=inputs.splits, options=options, progress=progress, marks=inputs.marks,
+                         publish=False)
+    try:
+        if steps.chromhmm or steps.segmentations:
+            chromhmm_step(ws, steps.segmentations)
+        if steps.tracks:
+            link_previous_hub(previous, ws)  # unchanged epigenomes keep their track files (hard links)
+            try:
+                tracks_step(ws, jobs=options.jobs, progress=progress)
+            except TracksNotWritten:
+                shutil.rmtree(ws.hub_dir, ignore_errors=True)
+                ws.publish()
+                raise
+    except BaseException:
+        if ws.published is False:
+            shutil.rmtree(ws.data, ignore_errors=True)  # nothing of this run becomes the workspace
+        raise
+    ws.publish()
     if steps.report_genes:
         reports_step(ws, steps.report_genes, jobs=options.jobs, progress=progress)
     return ws
+
+
+def link_previous_hub(previous: Workspace, staged: Workspace) -> None:
+    """Hard-link the published hub into a staged generation (writers replace files by rename)."""
+    if previous.data == staged.data or not previous.hub_dir.is_dir() or staged.hub_dir.exists():
+        return
+    shutil.copytree(previous.hub_dir, staged.hub_dir, copy_function=os.link, symlinks=True)
 
 
 def chromhmm_step(ws: Workspace, segmentations: dict | None = None):
@@ -73,7 +108,7 @@ def tracks_step(ws: Workspace, jobs: int = 1, progress: bool = False):
     try:
         return write_tracks(ws, jobs=jobs, progress=progress)
     except InputError as exc:  # the workspace stands; say how to make the tracks
-        raise InputError(exc.source, f"the workspace is written but not its tracks: {exc.detail}",
+        raise TracksNotWritten(exc.source, f"the workspace is written but not its tracks: {exc.detail}",
                          fix=f"{exc.fix or 'see above'} in `shallowchrome tracks {ws.root} ...` "
                              "(or build with --no-tracks)") from None
 
