@@ -85,21 +85,29 @@ def test_a_mark_with_markup_is_refused(tmp_path):
     assert "peaks.tsv:2: mark 'H3K4me3<svg>' is not a valid name" in one_error_line(res)
 
 
-CLICK_FEATURE = """async (name) => {
-  const b = window.igvBrowser;
-  const tv = b.trackViews.find(v => v.track && v.track.type === 'annotation' && v.track.url);
-  const vp = tv.viewports[0];
-  const features = vp.featureCache.features;
-  const f = features.find(x => x.name === name);
-  const rf = vp.referenceFrame;
-  const x = ((f.start + f.end) / 2 - rf.start) / rf.bpPerPixel;
-  const rect = vp.viewportElement.getBoundingClientRect();
-  return {x: rect.left + x, y: rect.top + 12};
-}"""
+#: The first annotation track whose name ends with the suffix (JS: name → track view).
+FIND_TRACK = """(suffix) => window.igvBrowser.trackViews.find(v => v.track && v.track.type === 'annotation'
+    && (v.track.name || '').endsWith(suffix))"""
 
 
-def _hook_alerts(page):
+def _open_popup(page, url: str, div: str, suffix: str, needle: str) -> tuple[str, list, int]:
+    """Open ``url``, click the feature whose name contains ``needle`` on the track named ``*suffix``;
+    return (the popup's text, the alerts raised, the number of <img> elements in the page)."""
     page.add_init_script("window.__alerts = []; window.alert = (m) => window.__alerts.push(String(m));")
+    page.goto(url)
+    page.wait_for_function(f"document.getElementById('{div}').dataset.ready === 'true'", timeout=30_000)
+    page.wait_for_function(f"""(s) => {{ const tv = ({FIND_TRACK})(s); const c = tv && tv.viewports[0].featureCache;
+        return c && c.features && c.features.length > 0; }}""", arg=suffix, timeout=30_000)
+    spot = page.evaluate(f"""([s, needle]) => {{
+      const vp = ({FIND_TRACK})(s).viewports[0];
+      const f = vp.featureCache.features.find(x => (x.name || '').includes(needle));
+      const rf = vp.referenceFrame, rect = vp.viewportElement.getBoundingClientRect();
+      return {{x: rect.left + ((f.start + f.end) / 2 - rf.start) / rf.bpPerPixel, y: rect.top + 12}};
+    }}""", [suffix, needle])
+    page.mouse.click(spot["x"], spot["y"])
+    page.wait_for_selector(".igv-ui-popover, .igv-popover", timeout=10_000)
+    return (page.inner_text(".igv-ui-popover, .igv-popover"), page.evaluate("window.__alerts"),
+            page.evaluate("document.querySelectorAll('img').length"))
 
 
 def test_browser_popup_shows_markup_as_text(hostile_ws, live_server, chromium):
@@ -108,19 +116,9 @@ def test_browser_popup_shows_markup_as_text(hostile_ws, live_server, chromium):
     out, genes = hostile_ws
     base = live_server(create_app(out))
     page = chromium.new_page(viewport={"width": 1400, "height": 900}, bypass_csp=True)  # Playwright polls with eval
-    _hook_alerts(page)
     try:
-        page.goto(f"{base}/browser?locus={genes.loc[0, 'gene_id']}")
-        page.wait_for_function("document.getElementById('igv').dataset.ready === 'true'", timeout=30_000)
-        page.wait_for_function("""() => { const tv = window.igvBrowser.trackViews.find(v => v.track && v.track.url
-            && v.track.type === 'annotation'); const c = tv && tv.viewports[0].featureCache;
-            return c && c.features && c.features.length > 0; }""", timeout=30_000)
-        spot = page.evaluate(CLICK_FEATURE, XSS)
-        page.mouse.click(spot["x"], spot["y"])
-        page.wait_for_selector(".igv-ui-popover, .igv-popover", timeout=10_000)
-        popup = page.inner_text(".igv-ui-popover, .igv-popover")
-        alerts = page.evaluate("window.__alerts")
-        images = page.evaluate("document.querySelectorAll('.igv-ui-popover img, .igv-popover img').length")
+        popup, alerts, images = _open_popup(page, f"{base}/browser?locus={genes.loc[0, 'gene_id']}", "igv",
+                                            "predictions", "img")
     finally:
         page.close()
     assert XSS.split("<script>")[0] in popup  # the symbol is shown, as text
@@ -132,35 +130,15 @@ def test_report_page_popup_shows_markup_as_text(hostile_ws, live_server, chromiu
 
     out, genes = hostile_ws
     ws = tmp_path / "ws"
-    shutil.copytree(out, ws)  # /reports/ writes its page cache
+    shutil.copytree(out, ws, symlinks=True)  # /reports/ writes its page cache
     base = live_server(create_app(ws))
     page = chromium.new_page(viewport={"width": 1400, "height": 900}, bypass_csp=True)  # Playwright polls with eval
-    _hook_alerts(page)
     try:
-        page.goto(f"{base}/reports/{genes.loc[0, 'gene_id']}")
-        page.wait_for_function("document.getElementById('igvDiv').dataset.ready === 'true'", timeout=30_000)
-        page.wait_for_function("""() => { const tv = window.igvBrowser.trackViews.find(v => v.track
-            && v.track.type === 'annotation' && (v.track.name || '').endsWith('prediction'));
-            const c = tv && tv.viewports[0].featureCache; return c && c.features && c.features.length > 0; }""",
-                               timeout=30_000)
-        spot = page.evaluate("""() => {
-          const b = window.igvBrowser;
-          const tv = b.trackViews.find(v => v.track && v.track.type === 'annotation'
-                                            && (v.track.name || '').endsWith('prediction'));
-          const vp = tv.viewports[0];
-          const f = vp.featureCache.features.find(x => (x.name || '').includes('img'));
-          const rf = vp.referenceFrame;
-          const rect = vp.viewportElement.getBoundingClientRect();
-          return {x: rect.left + ((f.start + f.end) / 2 - rf.start) / rf.bpPerPixel, y: rect.top + 12};
-        }""")
-        page.mouse.click(spot["x"], spot["y"])
-        page.wait_for_selector(".igv-ui-popover, .igv-popover", timeout=10_000)
-        popup = page.inner_text(".igv-ui-popover, .igv-popover")
-        alerts = page.evaluate("window.__alerts")
-        images = page.evaluate("document.querySelectorAll('img').length")
+        popup, alerts, images = _open_popup(page, f"{base}/reports/{genes.loc[0, 'gene_id']}", "igvDiv",
+                                            "prediction", "img")
     finally:
         page.close()
-    assert "<script>" in popup and "img" in popup  # shown as text
+    assert "<script>" in popup and "img" in popup  # shown as text (gffTags turn blanks into _)
     assert alerts == [] and images == 0
 
 
@@ -169,7 +147,7 @@ def test_pages_work_under_their_content_security_policy(hostile_ws, live_server,
     from shallowchrome.server.web.app import create_app
 
     ws = tmp_path / "ws"
-    shutil.copytree(hostile_ws[0], ws)
+    shutil.copytree(hostile_ws[0], ws, symlinks=True)
     base = live_server(create_app(ws))
     page = chromium.new_page()
     refused = []
