@@ -31,7 +31,7 @@ from shallowchrome.model.errors import InputError
 from shallowchrome.tracks.hub import bbifile
 from shallowchrome.tracks.hub.bigbed import parse_autosql_names
 from shallowchrome.tracks.hub.trackdb import LONG_LABEL_MAX, SHORT_LABEL_MAX, UNSAFE_LABEL
-from shallowchrome.tracks.workspace.layout import TRACKS_JSON
+from shallowchrome.tracks.workspace.layout import HUB_DIR, HUB_TXT, TRACKS_JSON
 
 CONTAINER_KEYS = ("compositeTrack", "superTrack", "container", "view")
 KNOWN = {
@@ -119,7 +119,7 @@ def parse_stanzas(path: Path) -> tuple[list[Stanza], list[str]]:
 def find_hub_txt(target) -> Path:
     """hub.txt of a workspace (WS/hub/hub.txt), a hub folder, or the file itself."""
     target = Path(target)
-    for candidate in (target / "hub" / "hub.txt", target / "hub.txt", target):
+    for candidate in (target / HUB_DIR / HUB_TXT, target / HUB_TXT, target):
         if candidate.is_file():
             return candidate
     raise InputError(target, "has no track hub (no hub/hub.txt)", fix="write it with `shallowchrome tracks WORKSPACE`")

@@ -130,8 +130,8 @@ def create_igv_report(template: str, site_bed_line: str, tracks: list[IgvTrack],
             path = tmp / f"track{i:03d}.{track.suffix}"
             path.write_text(track.text, encoding="utf-8")
             configs.append({**track.config, "url": str(path)})
-        (tmp / "tracks.json").write_text(json.dumps(configs), encoding="utf-8")
-        args = report_args(sites=str(tmp / "site.bed"), fasta=SEQUENCE_LESS, track_config=[str(tmp / "tracks.json")],
+        (tmp / "track_config.json").write_text(json.dumps(configs), encoding="utf-8")
+        args = report_args(sites=str(tmp / "site.bed"), fasta=SEQUENCE_LESS, track_config=[str(tmp / "track_config.json")],
                            template=str(tmp / "template.html"), output=str(tmp / "report.html"), flanking=0)
         captured = io.StringIO()
         with sequence_less(sizes), contextlib.redirect_stdout(captured):
