@@ -115,3 +115,19 @@ def _args(out):
     from helpers import build_args
 
     return build_args(out)[1:]
+
+
+def test_a_workspace_written_before_generations_is_rebuilt_into_them(tmp_path):
+    import shutil
+
+    built = build_fixture(tmp_path / "built", "--epigenomes", "E901")
+    legacy = tmp_path / "legacy"  # plain files and folders, as earlier versions wrote them
+    shutil.copytree(built, legacy, ignore=shutil.ignore_patterns(".generations", "current"))
+    assert not (legacy / "current").exists() and (legacy / "hub").is_dir() and not (legacy / "hub").is_symlink()
+    assert Workspace.open(legacy).generation is None and Workspace.open(legacy).epigenomes() == ["E901"]
+    build_fixture(legacy, "--epigenomes", "E901,E902")
+    ws = Workspace.open(legacy)
+    assert ws.generation == "g0001" and ws.epigenomes() == ["E901", "E902"] and (legacy / "hub").is_symlink()
+    kept = legacy / ".generations" / "g0000"
+    assert json.loads((kept / "workspace.json").read_text())["epigenomes"].keys() == {"E901"}  # set aside
+    assert invoke("hub", "check", legacy).exit_code == 0
