@@ -85,3 +85,9 @@ def test_readme_screenshots(demo, live_server, chromium):
         page.screenshot(path=str(README_IMAGES / "gene.png"), full_page=False)
     finally:
         page.close()
+
+
+def test_demo_writes_the_weights_heatmap(demo):
+    ws, _ = demo
+    for fmt in ("tsv", "png", "svg"):
+        assert ws.interpretation_path(f"weights.{fmt}").is_file()

@@ -18,7 +18,7 @@ Examples:
 @click.option("--no-serve", is_flag=True, help="Build only; do not start the server.")
 @server_options
 @click.option("--jobs", default=2, show_default=True, type=click.IntRange(min=1), help="Parallel processes.")
-def demo(out, no_serve, host, port, base_url, threads, connection_limit, channel_timeout, jobs):
+def demo(out, no_serve, host, port, base_url, threads, connection_limit, channel_timeout, access_log, jobs):
     """Build the embedded demo (Roadmap E066 liver, E079 esophagus, E100 psoas muscle; H3K4me3 + H3K27me3)
     with models, evaluation, tracks and hub, ChromHMM validation and report pages, then serve it."""
     from shallowchrome.tracks.workspace.demo import REPORT_GENES, build_demo
@@ -36,4 +36,4 @@ def demo(out, no_serve, host, port, base_url, threads, connection_limit, channel
     if no_serve:
         click.echo(f"serve it with: shallowchrome serve {ws.root}")
         return
-    run_server(str(ws.root), host, port, base_url, threads, connection_limit, channel_timeout)
+    run_server(str(ws.root), host, port, base_url, threads, connection_limit, channel_timeout, access_log=access_log)

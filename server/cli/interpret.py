@@ -123,12 +123,11 @@ def weights(workspace, epigenomes, out):
         for fmt, path in targets.items():
             _write(path, render[fmt]())
     else:
+        from shallowchrome.tracks.workspace.pipeline import weights_step
+
         with revision(workspace) as staged:  # into the workspace: a new generation
-            for fmt in render:
-                _write(staged.interpretation_path(f"weights.{fmt}"), render[fmt]())
-        shown = Workspace(workspace)
-        targets = {fmt: shown.shown(shown.interpretation_path(f"weights.{fmt}")) for fmt in render}
-        Workspace(workspace).link_entries()
+            written = weights_step(staged, epigenomes)
+        targets = {path.suffix[1:]: staged.shown(path) for path in written}
     for row in table.itertuples():
         sig = {"yes": "*", "no": " (n.s.)"}.get(row.significant, " (p n/a)")
         click.echo(f"{row.epigenome}  {row.term:<10} {row.weight:+.4g}{sig}")

@@ -36,7 +36,7 @@ Writes OUT/GENE.html per gene and OUT/index.html (OUT: WORKSPACE/reports/ by
 default). Pages are self-contained: they open from disk, offline, and can be
 e-mailed (about 1.6 MB each, most of it igv.js). --no-embed pages load igv.js
 from /static/igv/igv.min.js instead (about 0.15 MB): view them through
-`shallowchrome serve WORKSPACE`, e.g. http://127.0.0.1:5000/files/reports/ALB.html.
+`shallowchrome serve WORKSPACE`, e.g. http://127.0.0.1:8000/reports/ALB.
 Unknown genes are skipped with a warning while at least one gene is known;
 the exit code is 2 only when no page could be made.
 """)

@@ -32,6 +32,8 @@ def server_options(f):
                      help="Open connections accepted at once (waitress)."),
         click.option("--channel-timeout", default=CHANNEL_TIMEOUT, show_default=True, type=click.IntRange(min=1),
                      help="Seconds before an idle connection is closed (waitress)."),
+        click.option("--access-log/--no-access-log", default=True, show_default=True,
+                     help="Print one line per request on stderr."),
     ]):
         f = option(f)
     return f
@@ -80,15 +82,23 @@ Examples:
 @server_options
 @click.option("--debug", is_flag=True, help="Flask's development server with reloader and debugger "
                                             "(loopback only, never in production).")
-def serve(workspace, host, port, base_url, threads, connection_limit, channel_timeout, debug):
+def serve(workspace, host, port, base_url, threads, connection_limit, channel_timeout, access_log, debug):
     """Serve a workspace: track hub, igv.js browser page, gene pages and JSON API."""
     check_listen(host, port, debug, base_url)
-    run_server(workspace, host, port, base_url, threads, connection_limit, channel_timeout, debug)
+    run_server(workspace, host, port, base_url, threads, connection_limit, channel_timeout, debug, access_log)
 
 
 def run_server(workspace, host, port, base_url=None, threads=8, connection_limit=CONNECTION_LIMIT,
-               channel_timeout=CHANNEL_TIMEOUT, debug=False) -> None:
+               channel_timeout=CHANNEL_TIMEOUT, debug=False, access_log=True) -> None:
     from shallowchrome.server.web.app import create_app
+
+    if access_log:
+        handler = logging.StreamHandler()  # stderr
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        access = logging.getLogger("shallowchrome.access")
+        access.handlers[:] = [handler]
+        access.setLevel(logging.INFO)
+        access.propagate = False
 
     app = create_app(workspace)
     if debug:

@@ -1,6 +1,8 @@
 """HTML pages: home, gene search, gene page, igv.js browser."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
 from shallowchrome.model.errors import ShallowChromeError
@@ -8,7 +10,7 @@ from shallowchrome.server.web.security import public_url
 from shallowchrome.server.web.state import data, public_message
 from shallowchrome.tracks.hub import igv
 from shallowchrome.tracks.hub.trackdb import ucsc_url
-from shallowchrome.tracks.workspace.layout import HUB_TXT, UnknownGeneError
+from shallowchrome.tracks.workspace.layout import HUB_TXT, SESSION_JSON, SESSION_XML, UnknownGeneError
 
 bp = Blueprint("pages", __name__)
 
@@ -31,7 +33,29 @@ def home():
     hub = hub_url()
     return render_template("site/home.html", epigenomes=d.epigenome_summaries(), hub_url=hub,
                            ucsc_url=ucsc_url(hub, d.genome),
-                           has_chart=d.ws.evaluation_chart_path.is_file(), info=d.info)
+                           has_chart=d.ws.evaluation_chart_path.is_file(), info=d.info,
+                           examples=example_genes(d), outputs=workspace_outputs(d))
+
+
+def workspace_outputs(d) -> dict:
+    """Links to what the workspace holds beyond the table: reports, charts, downloads (only what exists)."""
+    ws = d.ws
+
+    def files_url(path: Path) -> str | None:
+        return f"/files/{ws.shown(path).relative_to(ws.root).as_posix()}" if path.is_file() else None
+
+    charts = {"weights heatmap": files_url(ws.interpretation_path("weights.svg")),
+              "ChromHMM state ranks": files_url(ws.interpretation_path("chromhmm_ranks.svg"))}
+    sessions = {"IGV desktop session": ws.hub_path(SESSION_XML), "igv.js session": ws.hub_path(SESSION_JSON)}
+    downloads = [{"eid": e,
+                  "predictions": files_url(ws.predictions_path(e)),
+                  "bigbed": (f"/hub/{ws.track_relpath(e, 'predictions')}"
+                             if ws.track_file(e, "predictions").is_file() else None),
+                  "model": f"/api/epigenomes/{e}/model"} for e in d.epigenomes]
+    return {"reports": (ws.reports_dir / "index.html").is_file(),
+            "charts": {k: v for k, v in charts.items() if v},
+            "sessions": {k: f"/hub/{v.name}" for k, v in sessions.items() if v.is_file()},
+            "downloads": downloads}
 
 
 @bp.get("/search")
@@ -40,7 +64,8 @@ def search():
     d = data()
     q = request.args.get("q", "").strip()
     if not q:
-        return render_template("site/search.html", q=q, hits=[], suggestions=[])
+        return render_template("site/search.html", q=q, hits=[], suggestions=[], total=0,
+                               examples=example_genes(d))
     try:
         rows = d.ws.find_gene(q)
         if len(rows) == 1:
@@ -49,9 +74,33 @@ def search():
         rows, suggestions = None, exc.suggestions
     else:
         suggestions = []
-    hits = d.ws.suggest_genes(q, 50) if rows is None else rows
+    if rows is None:
+        hits, total = d.ws.suggest_genes(q, SEARCH_LIMIT), d.ws.count_genes(q)
+        if len(hits):
+            suggestions = []  # prefix matches answer the query: no "did you mean" under them
+    else:
+        hits, total = rows, len(rows)
     return render_template("site/search.html", q=q, hits=[d.gene_record(int(r)) for r in hits["row"]],
-                           suggestions=suggestions)
+                           suggestions=suggestions, total=total, examples=[])
+
+
+#: Rows shown by the search page; the page says how many more there are.
+SEARCH_LIMIT = 50
+#: The README's case studies, offered on the home and search pages when the workspace has them.
+EXAMPLE_GENES = ("ALB", "APOA1", "ACTA1", "MYOD1")
+
+
+def example_genes(d) -> list[dict]:
+    """The case-study genes of this workspace (else its first genes with a symbol), as gene records."""
+    found = []
+    for symbol in EXAMPLE_GENES:
+        try:
+            found.append(d.gene_record(d.ws.find_gene_rows(symbol)[0]))
+        except UnknownGeneError:
+            continue
+    if not found:
+        found = [g for g in d.gene_records[:50] if g["symbol"]][:4]
+    return found
 
 
 @bp.get("/genes/<path:query>")

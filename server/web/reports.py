@@ -10,7 +10,7 @@ suggestions; a symbol naming several genes lists them.
 """
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request, send_file, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, send_file, url_for
 
 from shallowchrome.model.errors import ShallowChromeError
 from shallowchrome.server.web.state import data, public_message
@@ -32,6 +32,17 @@ def report_cache() -> ReportCache:
         options = ReportOptions(embed=False, igv_js_url=url_for("static", filename="igv/igv.min.js"), links=links)
         cache = current_app.extensions.setdefault(EXTENSION, ReportCache(data().ws, options))
     return cache
+
+
+@bp.get("/reports/")
+@bp.get("/reports/index.html")
+def index():
+    """The index of the pages made by ``shallowchrome report`` (WS/reports/index.html)."""
+    if not (data().ws.reports_dir / "index.html").is_file():
+        return render_template("site/error.html", status=404,
+                               message="no report pages were made for this workspace; fix: run "
+                                       "`shallowchrome report WORKSPACE --genes ...`, or open /reports/GENE"), 404
+    return redirect("/files/reports/index.html")
 
 
 @bp.get("/reports/<path:query>")

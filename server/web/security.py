@@ -10,7 +10,9 @@
 """
 from __future__ import annotations
 
+import logging
 import secrets
+import time
 
 from flask import Flask, current_app, g, request
 from werkzeug.exceptions import HTTPException
@@ -42,6 +44,19 @@ def public_url() -> str:
     return request.host_url
 
 
+access_log = logging.getLogger("shallowchrome.access")
+
+
+def _log(response):
+    """One line per request, in the Common Log Format's order (``serve`` prints them; see --no-access-log)."""
+    if access_log.isEnabledFor(logging.INFO):
+        access_log.info('%s - - [%s] "%s %s %s" %s %s', request.remote_addr or "-",
+                        time.strftime("%d/%b/%Y:%H:%M:%S %z"), request.method, request.full_path.rstrip("?"),
+                        request.environ.get("SERVER_PROTOCOL", "HTTP/1.1"), response.status_code,
+                        response.content_length if response.content_length is not None else "-")
+    return response
+
+
 def _headers(response):
     headers = response.headers
     headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -64,5 +79,6 @@ def _api_http_error(exc: HTTPException):
 
 def install(app: Flask) -> None:
     app.after_request(_headers)
+    app.after_request(_log)
     app.register_error_handler(405, _api_http_error)
     app.jinja_env.globals["csp_nonce"] = csp_nonce

@@ -32,7 +32,7 @@ def build_demo(out, jobs: int = 2, progress: bool = False, reports: bool = True)
     data = demo_data()
     inputs = BuildInputs(data / "genes.tsv.gz", data / "rpkm.tsv.gz", data / "peaks", splits=data / "splits.tsv.gz")
     segmentations = {eid: data / "chromhmm" / f"{eid}_15_coreMarks_mnemonics.bed.gz" for eid in EPIGENOMES}
-    steps = Steps(chromhmm=True, segmentations=segmentations, tracks=True,
+    steps = Steps(chromhmm=True, segmentations=segmentations, weights=True, tracks=True,
                   report_genes=REPORT_GENES if reports else ())
     ws = run_pipeline(inputs, out, BuildOptions(n_splits=10, jobs=jobs), steps, progress=progress)
     log.info("demo workspace written to %s", ws.root)

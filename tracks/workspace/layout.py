@@ -440,6 +440,10 @@ class Workspace:
             raise UnknownGeneError(query, f"unknown gene {query!r} in workspace {self.root.name}; {hint}", close)
         return rows
 
+    def count_genes(self, prefix: str) -> int:
+        """How many genes :meth:`suggest_genes` could return for ``prefix`` without a limit."""
+        return self._gene_index.count_prefix(prefix)
+
     def suggest_genes(self, prefix: str, limit: int = 10) -> pd.DataFrame:
         """Genes whose symbol or id starts with ``prefix`` (case-insensitive); exact matches first, then shorter symbols."""
         return self._gene_index.frame(self._gene_index.prefix(prefix, limit))
@@ -497,6 +501,17 @@ class _GeneIndex:
             if len(rows) >= limit:
                 break
         return rows[:limit]
+
+    def count_prefix(self, prefix) -> int:
+        """How many genes (rows) have a symbol or id starting with ``prefix``."""
+        import bisect
+
+        p = str(prefix).strip().upper()
+        if not p:
+            return 0
+        lo = bisect.bisect_left(self.keys, p)
+        hi = bisect.bisect_left(self.keys, p + "\uffff")
+        return len({r for key in self.keys[lo:hi] for r in self.by_key[key]})
 
     def close_symbols(self, query, n: int = 5) -> list[str]:
         """Up to ``n`` symbols close to ``query`` (difflib's ratio ≥ 0.6, case-sensitive first, then not).

@@ -43,6 +43,7 @@ class Steps:
     tracks and hub, report pages for ``report_genes``."""
 
     chromhmm: bool = False
+    weights: bool = False
     segmentations: dict = field(default_factory=dict)
     tracks: bool = True
     report_genes: tuple = ()
@@ -67,6 +68,8 @@ def run_pipeline(inputs: BuildInputs, out, options: BuildOptions | None = None, 
     try:
         if steps.chromhmm or steps.segmentations:
             chromhmm_step(ws, steps.segmentations)
+        if steps.weights:
+            weights_step(ws)
         if steps.tracks:
             link_previous_hub(previous, ws)  # unchanged epigenomes keep their track files (hard links)
             try:
@@ -99,6 +102,21 @@ def chromhmm_step(ws: Workspace, segmentations: dict | None = None):
     result = validate(ws, segmentations=segmentations or {})
     write_results(ws, result)
     return result
+
+
+def weights_step(ws: Workspace, epigenomes=None) -> list:
+    """WS/interpretation/weights.tsv, .png and .svg: the weights heatmap (``shallowchrome weights``)."""
+    from shallowchrome.tracks.analysis.explain import weights_table
+    from shallowchrome.tracks.analysis.pattern_charts import weights_chart
+    from shallowchrome.tracks.io.textio import write_bytes_atomic, write_text_atomic
+
+    table = weights_table(ws, epigenomes)
+    written = [ws.interpretation_path(f"weights.{fmt}") for fmt in ("tsv", "png", "svg")]
+    write_text_atomic(written[0], table.to_csv(sep="\t", index=False, na_rep="NA", float_format="%.8g",
+                                               lineterminator="\n"))
+    for path in written[1:]:
+        write_bytes_atomic(path, weights_chart(table, path.suffix[1:]))
+    return written
 
 
 def tracks_step(ws: Workspace, jobs: int = 1, progress: bool = False):
