@@ -61,3 +61,34 @@ def test_every_request_is_logged(client, caplog):
     lines = [r.getMessage() for r in caplog.records if r.name == "shallowchrome.access"]
     assert re.match(r'^\S+ - - \[[^\]]+\] "GET /api/genes/ALB HTTP/1\.1" 200 \d+$', lines[0]), lines
     assert '"GET /nope HTTP/1.1" 404' in lines[1]
+
+
+def test_an_invalid_locus_is_said_and_the_browser_stays_on_a_gene(client):
+    page = client.get("/browser?locus=chr99:1-100").get_data(as_text=True)
+    assert 'id="locus-message"' in page and "chromosome chr99 is not in the hg19 assembly" in page
+    assert 'locus: "chr1:' in page  # a real locus, not the whole genome
+    assert "is outside chr1" in client.get("/browser?locus=chr1:300,000,000-300,000,100").get_data(as_text=True)
+    assert client.get("/api/locus?q=NOPE&missing=empty").get_json() == []
+
+
+def test_a_failed_igv_search_stays_on_the_machine_and_suggests_genes(fixture_ws, live_server, chromium):
+    from urllib.parse import urlparse
+
+    base = live_server(create_app(fixture_ws))
+    page = chromium.new_page(viewport={"width": 1200, "height": 800})
+    foreign = []
+    page.on("request", lambda req: foreign.append(req.url)
+            if urlparse(req.url).hostname not in ("127.0.0.1", None) and not req.url.startswith("data:") else None)
+    try:
+        page.goto(f"{base}/browser?locus=ALB")
+        page.wait_for_selector("#igv[data-ready='true']", state="attached", timeout=30_000)
+        box = page.locator("#igv input.igv-search-input")
+        box.fill("MYOD")
+        box.press("Enter")
+        page.wait_for_selector("#search-message:not([hidden])", timeout=15_000)
+        message = page.inner_text("#search-message")
+        page.wait_for_timeout(1000)  # igv.js would fetch igv.org's URL mappings now
+    finally:
+        page.close()
+    assert "Unknown gene or locus MYOD" in message and "MYOD1" in message
+    assert not foreign, foreign

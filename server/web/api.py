@@ -84,7 +84,13 @@ def locus():
     q = request.args.get("q", "").strip()
     if not q:
         raise ApiError(400, "parameter q is required")
-    rows = _gene_rows(q)
+    if request.args.get("missing") == "empty":  # igv.js: an unknown name is an empty answer, not an error
+        try:
+            rows = data().ws.find_gene_rows(q)
+        except UnknownGeneError:
+            return jsonify([])
+    else:
+        rows = _gene_rows(q)
     out = []
     for r in rows:
         g = data().gene_record(r)

@@ -49,7 +49,10 @@ def document(server_url: str = "") -> dict:
                 "responses": {"200": _ok("GeneDetail", "the gene(s) matching the query"), "404": _ERROR}}},
             "/api/locus": {"get": {
                 "summary": "igv.js search service: TSS window of a gene",
-                "parameters": [{"name": "q", "in": "query", "required": True, "schema": {"type": "string", "minLength": 1}}],
+                "parameters": [{"name": "q", "in": "query", "required": True, "schema": {"type": "string", "minLength": 1}},
+                               {"name": "missing", "in": "query", "required": False,
+                                "description": "empty: an unknown gene answers 200 [] instead of 404 (igv.js)",
+                                "schema": {"type": "string", "enum": ["empty"]}}],
                 "responses": {"200": {"description": "loci", "content": {"application/json": {"schema": {
                     "type": "array", "items": {"type": "object"}}}}}, "400": _ERROR, "404": _ERROR}}},
             "/api/openapi.json": {"get": {"summary": "This document",

@@ -168,15 +168,19 @@ def browser():
         except UnknownGeneError as exc:
             return render_template("site/search.html", q=locus, hits=[], suggestions=exc.suggestions,
                                    message=public_message(exc)), 404
-    elif locus:
-        resolved = locus
-    else:  # start at ALB, the README's case study, when the workspace has it
+    message = None
+    if locus and resolved is None:
+        message = d.check_locus(locus)
+        resolved = None if message else locus
+    if resolved is None:  # start at ALB, the README's case study, when the workspace has it
         start = d.ws.suggest_genes("ALB", 1)
         row = int(start["row"].iloc[0]) if len(start) and start["symbol"].iloc[0] == "ALB" else 0
         resolved = d.locus(row, flank=int(d.info["parameters"]["window"]) * 3)
+        if message:
+            message = f"{message}: showing {resolved} instead"
     genome = d.genome
     return render_template("site/browser.html", locus=resolved, tracks=igv_tracks(), genome=genome,
-                           chrom_sizes_url=url_for("files.chrom_sizes", genome=genome))
+                           chrom_sizes_url=url_for("files.chrom_sizes", genome=genome), message=message)
 
 
 @bp.get("/health")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -110,6 +110,35 @@ class WorkspaceData:
 
     def gene_record(self, row: int) -> dict:
         return dict(self.gene_records[row])
+
+    @cached_property
+    def chrom_sizes(self) -> dict:
+        """The hub's chromosome sizes (else the packaged table of the genome; {} when there is none)."""
+        from shallowchrome.model.errors import ShallowChromeError
+        from shallowchrome.tracks.io.chromsizes import load_chrom_sizes
+
+        copy = self.ws.chrom_sizes_path(self.genome)
+        try:
+            return load_chrom_sizes(self.genome, copy if copy.is_file() else None).sizes
+        except ShallowChromeError:
+            return {}
+
+    def check_locus(self, text: str) -> str | None:
+        """Why ``chrom:start-end`` (1-based, commas allowed) is not a locus of this assembly; None when it is."""
+        import re
+
+        m = re.fullmatch(r"\s*([^:\s]+):([\d,]+)(?:-([\d,]+))?\s*", text)
+        if not m:
+            return f"{text!r} is not a locus (write chr1:1,000-2,000) nor a gene of this workspace"
+        chrom = m.group(1)
+        size = self.chrom_sizes.get(chrom)
+        if size is None:
+            return f"chromosome {chrom} is not in the {self.genome} assembly"
+        start = int(m.group(2).replace(",", ""))
+        end = int(m.group(3).replace(",", "")) if m.group(3) else start
+        if start < 1 or end < start or start > size:
+            return f"{text} is outside {chrom} (1-{size:,})"
+        return None
 
     def locus(self, row: int, flank: int | None = None) -> str:
         """``chrom:start-end`` (1-based, as browsers display) of the gene's TSS window."""
