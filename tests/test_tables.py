@@ -127,3 +127,15 @@ def test_splits_file(fixture_dir, tmp_path, write):
         read_splits(write(tmp_path / "s.tsv", "split\tpart\trow\n0\ttrain\t1\n0\ttest\t999\n"), genes.gene_id)
     with pytest.raises(InputError, match=r"s\.tsv:2: part 'dev' is not train"):
         read_splits(write(tmp_path / "s.tsv", "split\tpart\trow\n0\tdev\t1\n"), genes.gene_id)
+
+
+def test_packaged_roadmap_metadata_names_every_benchmark_epigenome(remc):
+    import pandas as pd
+
+    from shallowchrome.tracks.reference import roadmap_epigenomes, tissues
+
+    table = roadmap_epigenomes()
+    assert len(table) == 127 and table["E066"]["name"] == "Liver" and table["E100"]["group"] == "Muscle"
+    assert all(info["color"].startswith("#") for info in table.values())
+    benchmark = pd.read_csv(remc / "rpkm.56epigenomes.tsv.gz", sep="\t", nrows=1).columns[1:]
+    assert all(tissues().get(e) for e in benchmark)  # no blank tissue for any of the 56

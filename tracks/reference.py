@@ -13,10 +13,17 @@ def _table(name: str) -> pd.DataFrame:
 
 
 @lru_cache(maxsize=None)
+def roadmap_epigenomes() -> dict:
+    """The 127 Roadmap consolidated epigenomes (E001–E129, from the consortium's metadata spreadsheet):
+    id → {group, color (the group's colour), mnemonic, name (standardised), edacc_name, anatomy, type}."""
+    t = _table("roadmap_epigenomes.tsv")
+    return {row["eid"]: {k: v for k, v in row.items() if k != "eid"} for row in t.to_dict("records")}
+
+
+@lru_cache(maxsize=None)
 def tissues() -> dict:
-    """Epigenome id → tissue name (Roadmap sample metadata), where known."""
-    t = _table("roadmap_sample_metadata.tsv")
-    return dict(zip(t["Sample"], t["Tissue"]))
+    """Epigenome id → the Roadmap standardised name (e.g. E066 Liver, E100 Psoas Muscle), for all 127."""
+    return {eid: info["name"] for eid, info in roadmap_epigenomes().items()}
 
 
 @lru_cache(maxsize=None)

@@ -14,6 +14,7 @@ import pandas as pd
 
 from shallowchrome.model.estimator import finite_or_none
 from shallowchrome.model.interpret import SIGNIFICANCE
+from shallowchrome.tracks.reference import roadmap_epigenomes
 from shallowchrome.tracks.workspace.layout import Workspace, published_generation
 
 #: Key of the app's :class:`WorkspaceData` in ``app.extensions``.
@@ -93,7 +94,9 @@ class WorkspaceData:
         ev = self.evaluation.set_index("epigenome")
         out = []
         for eid, status in self.info["epigenomes"].items():
-            rec = {"id": eid, "tissue": status.get("tissue", "") or "", "status": status["status"]}
+            roadmap = roadmap_epigenomes().get(eid, {})
+            rec = {"id": eid, "tissue": status.get("tissue", "") or "", "status": status["status"],
+                   "group": roadmap.get("group"), "color": roadmap.get("color")}
             if status["status"] == "ok":
                 row = ev.loc[eid]
                 model = self.models[eid]
