@@ -37,7 +37,16 @@ def loader() -> jinja2.BaseLoader:
 @lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
     """The environment of the offline pages: undefined variables are errors (a page never renders half)."""
-    return jinja2.Environment(loader=loader(), undefined=jinja2.StrictUndefined, **OPTIONS)
+    env = jinja2.Environment(loader=loader(), undefined=jinja2.StrictUndefined, **OPTIONS)
+    env.globals["favicon"] = favicon_data_uri()  # offline pages carry their icon
+    return env
+
+
+def favicon_data_uri() -> str:
+    """``static/favicon.svg`` as a data URI (report pages are self-contained)."""
+    from urllib.parse import quote
+
+    return "data:image/svg+xml," + quote(static_text("favicon.svg").strip(), safe=" =:/")
 
 
 def render(template: str, **context) -> str:

@@ -92,3 +92,11 @@ def test_a_failed_igv_search_stays_on_the_machine_and_suggests_genes(fixture_ws,
         page.close()
     assert "Unknown gene or locus MYOD" in message and "MYOD1" in message
     assert not foreign, foreign
+
+
+def test_pages_and_reports_have_an_icon(client, fixture_ws_copy, tmp_path):
+    assert 'rel="icon"' in client.get("/").get_data(as_text=True)
+    assert client.get("/static/favicon.svg").status_code == 200
+    assert invoke("report", fixture_ws_copy, "--genes", "ALB", "--out", tmp_path / "r").exit_code == 0
+    for page in ("ALB.html", "index.html"):
+        assert '<link rel="icon" type="image/svg+xml" href="data:image/svg+xml,' in (tmp_path / "r" / page).read_text()

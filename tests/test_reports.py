@@ -125,6 +125,14 @@ def test_chromhmm_state_column_and_track_when_a_segmentation_is_recorded(ws, pag
     assert fetch_lines(copy, "chr1", 52000, 54000) == ["chr1\t52000\t54000\t13_ReprPC"]
 
 
+def test_chromhmm_state_legend_names_every_state_in_its_track_colour(pages):
+    html = (pages / "ALB.html").read_text()
+    legend = re.search(r'<span id="chromhmm-legend">(.*?)</span></li>', html, re.S).group(1)
+    states = re.findall(r'background: (rgb\([\d,]+\))"></span>(\d+_\w+)', legend)
+    assert [s for _, s in states][:2] == ["1_TssA", "2_TssAFlnk"] and len(states) == 15
+    assert dict((s, c) for c, s in states)["15_Quies"] == "rgb(235,235,235)"  # light grey, not white
+
+
 # --- errors and edge cases -------------------------------------------------------------------
 def test_unknown_genes_skipped_with_a_warning_or_an_error_when_none_is_known(ws, tmp_path):
     res = invoke("report", ws, "--genes", "ALB,NOTAGENE,MYOD", "--out", tmp_path / "a")

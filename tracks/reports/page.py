@@ -43,7 +43,7 @@ from shallowchrome.tracks.reports.igv import create_igv_report
 from shallowchrome.tracks.reports.tracks import gene_tracks
 
 #: Bumped when pages change, so that the server regenerates its cached pages.
-REPORT_FORMAT = 1
+REPORT_FORMAT = 2
 IGV_MARKER = "/*@SHALLOWCHROME_IGV_JS@*/"
 TEMPLATE = "report/gene.html"
 
@@ -151,6 +151,17 @@ def chart_svg(explanations: list[dict]) -> str | None:
     return svg[svg.index("<svg"):]
 
 
+@lru_cache(maxsize=1)
+def chromhmm_legend() -> tuple:
+    """(state, CSS colour) of the 15 core-mark states, as the report's ChromHMM track draws them."""
+    from shallowchrome.model.chromhmm import state_number
+    from shallowchrome.tracks import style
+    from shallowchrome.tracks.io.segmentation import read_emissions
+
+    states = read_emissions().index.tolist()
+    return tuple((s, style.css_rgb(style.CHROMHMM_RGB.get(state_number(s), style.OTHER_STATE_RGB))) for s in states)
+
+
 def render_template(ctx: ReportContext, gene: dict, region: Region, rows: list[dict], svg: str | None) -> str:
     """The page before igv-reports: ASCII (other characters as references), igv-reports' placeholders intact."""
     marks = list(dict.fromkeys(m for r in rows for m in r["marks"]))
@@ -158,7 +169,7 @@ def render_template(ctx: ReportContext, gene: dict, region: Region, rows: list[d
     links = [(label, href.replace("{gene_id}", gene["gene_id"])) for label, href in opts.links]
     text = environment().get_template(TEMPLATE).render(
         gene=gene, region=region, rows=rows, marks=marks, chart=svg, window=ctx.window, flank=opts.flank,
-        genome=ctx.genome, alpha=SIGNIFICANCE, has_chromhmm=ctx.has_chromhmm, embed=opts.embed,
+        genome=ctx.genome, alpha=SIGNIFICANCE, has_chromhmm=ctx.has_chromhmm, states=chromhmm_legend(), embed=opts.embed,
         igv_js_url=opts.igv_js_url, igv_marker=IGV_MARKER, links=links,
         version=package_version(), workspace=ctx.ws.root.name, num=format_number, pval=format_p, css_class=term_class)
     return text.encode("ascii", "xmlcharrefreplace").decode("ascii")
