@@ -107,8 +107,12 @@ class ReportCache:
             path = self.path(ctx.page_name(gene), embed, key)
         if path.is_file():
             return path
-        with self._lock:
+        with self._lock:  # one decision per request: follow the page's maker, or become it
             making = self._making.get(path)
+            if making is None:
+                if not self._waiting.acquire(blocking=False):
+                    raise ReportBusy(f"{MAX_WAITING} report pages are being made", fix=f"retry in {RETRY_AFTER} s")
+                done = self._making[path] = threading.Event()
         if making is not None:  # the same page is being made: wait for it (a bounded number of requests)
             if not self._followers.acquire(blocking=False):
                 raise ReportBusy(f"the page of {gene.get('symbol') or gene['gene_id']} is being made",
@@ -119,12 +123,9 @@ class ReportCache:
                 self._followers.release()
             if path.is_file():
                 return path
-        if not self._waiting.acquire(blocking=False):
-            raise ReportBusy(f"{MAX_WAITING} report pages are being made", fix=f"retry in {RETRY_AFTER} s")
-        done = threading.Event()
+            raise ReportBusy(f"the page of {gene.get('symbol') or gene['gene_id']} could not be made just now",
+                             fix=f"retry in {RETRY_AFTER} s")
         try:
-            with self._lock:
-                self._making.setdefault(path, done)
             with self._generate:
                 if path.is_file():  # made while this request waited
                     return path
@@ -141,8 +142,7 @@ class ReportCache:
                 return path
         finally:
             with self._lock:
-                if self._making.get(path) is done:
-                    del self._making[path]
+                del self._making[path]
             done.set()
             self._waiting.release()
 
