@@ -17,15 +17,13 @@ import time
 from flask import Flask, current_app, g, request
 from werkzeug.exceptions import HTTPException
 
-SITE_POLICY = ("default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'unsafe-inline'; "
-               "img-src 'self' data: blob:; connect-src 'self' data: blob:; font-src 'self' data:; "
-               "worker-src 'self' blob:; object-src 'none'; base-uri 'none'; form-action 'self'; "
-               "frame-ancestors 'self'")
+_POLICY = ("default-src 'self'; script-src 'self' {scripts}; style-src 'self' 'unsafe-inline'; "
+           "img-src 'self' data: blob:; connect-src 'self' data: blob:; font-src 'self' data:; "
+           "worker-src 'self' blob:; object-src 'none'; base-uri 'none'; form-action 'self'; "
+           "frame-ancestors 'self'")
+SITE_POLICY = _POLICY.format(scripts="'nonce-{nonce}'")
 #: Report pages are made once and cached: their inline scripts (igv.js, the page's own) cannot carry a nonce.
-REPORT_POLICY = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
-                 "img-src 'self' data: blob:; connect-src 'self' data: blob:; font-src 'self' data:; "
-                 "worker-src 'self' blob:; object-src 'none'; base-uri 'none'; form-action 'self'; "
-                 "frame-ancestors 'self'")
+REPORT_POLICY = _POLICY.format(scripts="'unsafe-inline'")
 
 
 def csp_nonce() -> str:
@@ -72,8 +70,9 @@ def _headers(response):
 def _api_http_error(exc: HTTPException):
     """Errors under /api/ (405 from routing included) are JSON, like the API's own."""
     if request.path.startswith("/api/"):
+        methods = getattr(exc, "valid_methods", None)  # a 405 says which methods the URL takes
         return {"error": {"status": exc.code, "message": exc.description}}, exc.code, \
-            ({"Allow": exc.get_headers()[-1][1]} if exc.code == 405 and exc.get_headers()[-1][0] == "Allow" else {})
+            ({"Allow": ", ".join(methods)} if methods else {})
     return exc
 
 

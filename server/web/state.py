@@ -191,7 +191,8 @@ def public_message(exc: Exception) -> str:
     """An error's message as the public may read it: the server's folders named by the workspace's name."""
     ws = data().ws
     text = str(exc).replace(str(ws.root), ws.root.name)
-    return text.replace(str(ws.root.parent), "")
+    parent = str(ws.root.parent).rstrip("/")  # "" for a workspace at the file system's root: keep every "/"
+    return text.replace(parent + "/", "") if parent else text
 
 
 class ServedWorkspace:

@@ -31,9 +31,8 @@ from functools import lru_cache
 import pandas as pd
 
 from shallowchrome.model.errors import ModelError
-from shallowchrome.model.estimator import finite_or_none as _finite
-from shallowchrome.model.interpret import SIGNIFICANCE
-from shallowchrome.model.interpret import role as _role
+from shallowchrome.model.estimator import finite_or_none
+from shallowchrome.model.interpret import SIGNIFICANCE, role
 from shallowchrome.templates import environment, static_text
 from shallowchrome.tracks.analysis.explain import explain
 from shallowchrome.tracks.analysis.pattern_charts import patterns_chart
@@ -92,12 +91,12 @@ def epigenome_row(ctx: ReportContext, eid: str, gene: dict, e: dict | None, reas
     def term(m):
         p = p_values.get(m)
         return {"mark": m, "format": src.format_of(m), "feature": None, "weight": src.model["weights"][m],
-                "contribution": _finite(pred.get(f"contrib_{m}")), "p_value": p,
-                "significant": None if p is None else p <= SIGNIFICANCE, "role": _role(src.model["weights"][m])}
+                "contribution": finite_or_none(pred.get(f"contrib_{m}")), "p_value": p,
+                "significant": None if p is None else p <= SIGNIFICANCE, "role": role(src.model["weights"][m])}
 
-    row.update(probability=_finite(pred["probability"]), logit=_finite(pred["logit"]),
+    row.update(probability=finite_or_none(pred["probability"]), logit=finite_or_none(pred["logit"]),
                predicted="ON" if int(pred["predicted"]) == 1 else "OFF",
-               measured=None if pd.isna(label) else ("ON" if int(label) == 1 else "OFF"), rpkm=_finite(pred["rpkm"]),
+               measured=None if pd.isna(label) else ("ON" if int(label) == 1 else "OFF"), rpkm=finite_or_none(pred["rpkm"]),
                split=src.model.get("interpretation_split", 0), part=pred["part"],
                configuration=src.model.get("configuration"),
                bias={"value": src.model["bias"], "p_value": p_values.get("bias"), "significant": None, "role": None},
