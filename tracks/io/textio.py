@@ -112,11 +112,16 @@ def write_bytes_atomic(path, data: bytes) -> None:
         Path(tmp).write_bytes(data)
 
 
-def write_table_atomic(path, frame, float_format: str = "%.8g") -> None:
-    """Write a DataFrame as TSV (gzip when the name ends in .gz), atomically and deterministically."""
+def table_bytes(frame, float_format: str | None = "%.8g") -> bytes:
+    """A DataFrame as the TSV bytes every table of the product is written as (header, NA, \\n, UTF-8)."""
     buf = io.StringIO()
     frame.to_csv(buf, sep="\t", index=False, float_format=float_format, na_rep="NA", lineterminator="\n")
-    data = buf.getvalue().encode("utf-8")
+    return buf.getvalue().encode("utf-8")
+
+
+def write_table_atomic(path, frame, float_format: str = "%.8g") -> None:
+    """Write a DataFrame as TSV (gzip when the name ends in .gz), atomically and deterministically."""
+    data = table_bytes(frame, float_format)
     if str(path).endswith(".gz"):
         data = gzip.compress(data, mtime=0)
     write_bytes_atomic(path, data)

@@ -14,7 +14,6 @@ process writes the workspace, the same bytes whichever ran the work.
 """
 from __future__ import annotations
 
-import io
 import logging
 import os
 import zlib
@@ -36,7 +35,7 @@ from shallowchrome.tracks.io.genes import read_genes
 from shallowchrome.tracks.io.manifest import read_peaks_manifest, write_manifest
 from shallowchrome.tracks.io.peaks import read_peaks
 from shallowchrome.tracks.io.splits import read_splits, splits_frame
-from shallowchrome.tracks.io.textio import write_bytes_atomic, write_table_atomic
+from shallowchrome.tracks.io.textio import table_bytes, write_bytes_atomic, write_table_atomic
 from shallowchrome.tracks.reference import deepchrome_auroc, package_version, tissues
 from shallowchrome.tracks.workspace import incremental
 from shallowchrome.tracks.workspace.executor import cluster_client, map_jobs
@@ -154,9 +153,9 @@ def _fit_task(item, genes, splits, opts, all_marks):
     doc = model_document(res, extra=extra)
     gene_cols = _gene_columns(genes)
     rendered = {
-        FEATURES_FILE: _table_bytes(pd.concat([gene_cols[["gene_id", "symbol", "chrom", "tss"]], res.features,
+        FEATURES_FILE: table_bytes(pd.concat([gene_cols[["gene_id", "symbol", "chrom", "tss"]], res.features,
                                                res.features_by_file], axis=1), float_format="%.10g"),
-        PREDICTIONS_FILE: _table_bytes(pd.concat([gene_cols, res.predictions], axis=1)),
+        PREDICTIONS_FILE: table_bytes(pd.concat([gene_cols, res.predictions], axis=1)),
         MODEL_FILE: dumps_json(doc).encode("utf-8"),
     }
     labels = res.predictions["label"]
@@ -164,13 +163,6 @@ def _fit_task(item, genes, splits, opts, all_marks):
                   configuration=doc["configuration"], split_configurations=[r.configuration.name for r in res.evaluation],
                   summary=res.summary, n_genes=int(labels.notna().sum()), n_on=int((labels == 1).sum()),
                   files={name: zlib.compress(data, 1) for name, data in rendered.items()}, warnings=res.warnings)
-
-
-def _table_bytes(frame: pd.DataFrame, float_format: str = "%.8g") -> bytes:
-    """The bytes :func:`~shallowchrome.tracks.io.textio.write_table_atomic` writes for ``frame`` (plain TSV)."""
-    buf = io.StringIO()
-    frame.to_csv(buf, sep="\t", index=False, float_format=float_format, na_rep="NA", lineterminator="\n")
-    return buf.getvalue().encode("utf-8")
 
 
 def build_workspace(genes_path, expression_path, peaks_path, out, epigenomes=None, splits_path=None,

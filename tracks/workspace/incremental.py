@@ -21,7 +21,6 @@ is of content, never of a time stamp. ``--force`` recomputes everything.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import logging
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from shallowchrome.model.errors import InputError
+from shallowchrome.tracks.io.textio import table_bytes
 from shallowchrome.tracks.workspace.layout import FEATURES_FILE, MODEL_FILE, PREDICTIONS_FILE, Workspace
 
 log = logging.getLogger(__name__)
@@ -53,9 +53,7 @@ def sha256_bytes(data: bytes) -> str:
 
 def genes_digest(gene_cols: pd.DataFrame) -> str:
     """Digest of the gene table (gene_id, symbol, chrom, tss, strand) in its row order."""
-    buf = io.StringIO()
-    gene_cols.to_csv(buf, sep="\t", index=False, na_rep="NA", lineterminator="\n")
-    return sha256_bytes(buf.getvalue().encode("utf-8"))
+    return sha256_bytes(table_bytes(gene_cols, float_format=None))
 
 
 def splits_digest(splits: dict) -> str:
