@@ -34,7 +34,7 @@ DRAWN = """() => {
 @pytest.fixture(scope="module")
 def workspace(fixture_ws):
     """The shared read-only fixture workspace (conftest); the page only reads it."""
-    assert (fixture_ws / "hub" / "hg19" / "E901" / "predictions.bb").is_file()
+    assert (fixture_ws / "hub" / "hg19" / "E901" / "E901.predictions.bb").is_file()
     return fixture_ws
 
 

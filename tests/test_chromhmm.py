@@ -281,7 +281,7 @@ def test_segmentation_states_reach_the_hub_and_missing_states_do_not_crash(tmp_p
     assert "hub refreshed with the ChromHMM states" in res.output
     import pyBigWig
 
-    bb = pyBigWig.open(str(ws.track_path("E901", "predictions.bb")))
+    bb = pyBigWig.open(str(ws.track_file("E901", "predictions")))
     sql = bb.SQL()
     bb.close()
     assert b"chromhmm_state" in (sql if isinstance(sql, bytes) else sql.encode())

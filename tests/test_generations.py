@@ -26,7 +26,7 @@ def test_build_publishes_a_generation_and_links_its_entries(tmp_path):
     out = build_fixture(tmp_path / "ws", "--epigenomes", "E901,E902")
     ws = Workspace.open(out)
     assert ws.generation == "g0001" and (out / "current").is_symlink()
-    assert (out / "hub" / "hg19" / "E901" / "predictions.bb").is_file()  # WS/hub -> current/hub
+    assert (out / "hub" / "hg19" / "E901" / "E901.predictions.bb").is_file()  # WS/hub -> current/hub
     build_fixture(out)
     assert Workspace.open(out).generation == "g0002"
     assert sorted(p.name for p in (out / ".generations").iterdir()) == ["g0001", "g0002"]  # the previous is kept

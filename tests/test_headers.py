@@ -65,7 +65,7 @@ def test_an_all_negative_bigwig_claims_its_real_maximum(tmp_path):
 def test_numeric_autosql_fields_hold_numbers_in_every_item(fixture_ws):
     from shallowchrome.tracks.hub.bigbed import parse_autosql_names
 
-    path = fixture_ws / "hub" / "hg19" / "E901" / "predictions.bb"
+    path = fixture_ws / "hub" / "hg19" / "E901" / "E901.predictions.bb"
     bb = pyBigWig.open(str(path))
     sql = bb.SQL().decode()
     types = [line.split()[0] for line in sql.splitlines()[3:] if line.strip() and line.strip()[0] not in "()\""]

@@ -55,30 +55,30 @@ def test_wrong_field_name_in_mouseover_and_filter(broken):
     assert code == 2
     assert "hub check found" in output and "problem(s)" in output
     assert "trackDb.txt:11: track sc_pred_E901: mouseOver names field top_marc, which is not in the autoSql of " \
-           "predictions.bb" in output
+           "E901.predictions.bb" in output
     assert "track sc_pred_E902: filterValues.split names field split" in output
     assert "track sc_pred_E903: filter.predicted needs a numeric field, predicted is string" in output
 
 
 def test_bad_defined_field_count(broken):
-    bb = broken / "hub" / "hg19" / "E902" / "predictions.bb"
+    bb = broken / "hub" / "hg19" / "E902" / "E902.predictions.bb"
     data = bytearray(bb.read_bytes())
     data[34:36] = (23).to_bytes(2, "little")  # what pybigtools writes unpatched: definedFieldCount = fieldCount
     bb.write_bytes(bytes(data))
     code, output = run_check(broken)
     assert code == 2
-    assert "track sc_pred_E902: type says bigBed 9 but predictions.bb has definedFieldCount 23" in output
+    assert "track sc_pred_E902: type says bigBed 9 but E902.predictions.bb has definedFieldCount 23" in output
     assert "sc_pred_E901" not in output
 
 
 def test_missing_and_corrupt_files(broken):
-    (broken / "hub" / "hg19" / "E901" / "H3K27me3.feature.bw").unlink()
-    (broken / "hub" / "hg19" / "E903" / "DNase.contribution.bw").write_bytes(b"not a bigwig")
+    (broken / "hub" / "hg19" / "E901" / "E901.H3K27me3.feature.bw").unlink()
+    (broken / "hub" / "hg19" / "E903" / "E903.DNase.contribution.bw").write_bytes(b"not a bigwig")
     (broken / "hub" / "hg19" / "outcome.html").unlink()
     code, output = run_check(broken)
     assert code == 2
-    assert "track sc_max_H3K27me3_E901: bigDataUrl E901/H3K27me3.feature.bw does not exist" in output
-    assert "track sc_psi_DNase_E903: E903/DNase.contribution.bw does not open as a bigWig/bigBed" in output
+    assert "track sc_max_H3K27me3_E901: bigDataUrl E901/E901.H3K27me3.feature.bw does not exist" in output
+    assert "track sc_psi_DNase_E903: E903/E903.DNase.contribution.bw does not open as a bigWig/bigBed" in output
     assert "track sc_outcome: html page outcome.html does not exist" in output
 
 
@@ -87,7 +87,7 @@ def test_labels_parents_subgroups_and_required_settings(broken):
     edit(tdb, "shortLabel E901 predicted", "shortLabel E901 predicted expression")
     edit(tdb, "parent sc_psi_H3K4me3 on", "parent sc_psi_H3K4me4 on")
     edit(tdb, "subGroups epigenome=E903", "subGroups epigenome=E999")
-    edit(tdb, "    bigDataUrl E902/outcome.bb\n", "")
+    edit(tdb, "    bigDataUrl E902/E902.outcome.bb\n", "")
     edit(tdb, "windowingFunction mean", "windowFunction mean")
     edit(broken / "hub" / "hub.txt", "email shallowchrome@example.org\n", "")
     code, output = run_check(broken)
@@ -104,7 +104,7 @@ def test_search_index_without_an_extra_index(broken):
     tdb = broken / "hub" / "hg19" / "trackDb.txt"
     edit(tdb, "searchIndex name,gene_id", "searchIndex name,gene_id,label", count=-1)
     code, output = run_check(broken)
-    assert code == 2 and "searchIndex label but predictions.bb has no extra index on it" in output
+    assert code == 2 and "track sc_pred_E901: searchIndex label but E901.predictions.bb has no extra index on it" in output
 
 
 def test_no_hub_is_one_line_error(tmp_path):

@@ -97,7 +97,7 @@ def test_what_reuse_is_keyed_on_is_recorded(data, tmp_path):
     for name, digest in rec["outputs"].items():
         assert digest == hashlib.sha256((out / "epigenomes" / "E901" / name).read_bytes()).hexdigest()
     keys = json.loads((out / "hub" / "tracks.json").read_text())["epigenome_keys"]
-    assert set(keys) == {"E901", "E902", "E903"} and keys["E901"]["files"]["predictions.bb"] > 0
+    assert set(keys) == {"E901", "E902", "E903"} and keys["E901"]["files"]["E901.predictions.bb"] > 0
 
 
 def test_changing_one_peak_file_recomputes_only_its_epigenome(data, tmp_path):
@@ -160,7 +160,7 @@ def test_a_model_file_changed_since_the_build_is_recomputed(data, tmp_path):
     pred = out / "epigenomes" / "E903" / "predictions.tsv"
     original = pred.read_bytes()
     pred.write_text("gene_id\nedited by hand\n")
-    track = out / "hub" / "hg19" / "E902" / "predictions.bb"
+    track = out / "hub" / "hg19" / "E902" / "E902.predictions.bb"
     track.unlink()  # a missing track file is written again
     log = build(data, out)
     assert "2 of 3 epigenomes reused" in log

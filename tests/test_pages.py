@@ -18,7 +18,7 @@ def test_home_links_reports_charts_examples_and_downloads(fixture_ws_copy):
     assert 'href="/reports/"' in home and 'href="/files/interpretation/weights.svg"' in home
     assert re.search(r'id="examples">Example genes:\s*<a href="/genes/ENSG\d+">ALB</a>', home)
     for eid in ("E901", "E902", "E903"):
-        assert f'href="/files/epigenomes/{eid}/predictions.tsv"' in home and f'href="/hub/hg19/{eid}/predictions.bb"' in home
+        assert f'href="/files/epigenomes/{eid}/predictions.tsv"' in home and f'href="/hub/hg19/{eid}/{eid}.predictions.bb"' in home
     assert 'href="/hub/igv_session.xml"' in home
     for link in re.findall(r'href="(/(?:files|hub|reports|api)/[^"]*)"', home):
         assert client.get(link).status_code in (200, 302), link

@@ -32,7 +32,7 @@ def test_hostile_symbols_keep_every_track_file_valid(hostile_ws):
     import pysam
 
     out, genes = hostile_ws
-    bb_path = out / "hub" / "hg19" / "E901" / "predictions.bb"
+    bb_path = out / "hub" / "hg19" / "E901" / "E901.predictions.bb"
     bb = pyBigWig.open(str(bb_path))
     entries = bb.entries("chr1", 0, bb.chroms("chr1"))
     n_fields = {len(rest.split("\t")) for _, _, rest in entries}
@@ -42,7 +42,7 @@ def test_hostile_symbols_keep_every_track_file_valid(hostile_ws):
     names = set(frame[3])
     assert {"TAB INSIDE", "new line", "a/b", "G%C3%89NE%CE%B1"} <= names
     assert all(all(0x20 <= ord(c) < 0x7f for c in n) for n in names)  # BED 1.0: printable ASCII
-    tbx = pysam.TabixFile(str(out / "hub" / "hg19" / "E901" / "predictions.bed.gz"))
+    tbx = pysam.TabixFile(str(out / "hub" / "hg19" / "E901" / "E901.predictions.bed.gz"))
     lines = list(tbx.fetch("chr1"))
     tbx.close()
     assert len({len(line.split("\t")) for line in lines}) == 1

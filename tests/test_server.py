@@ -237,5 +237,5 @@ def test_hub_on_another_assembly_is_what_the_pages_use(fixture_ws_copy, tmp_path
     client = create_app(copy).test_client()
     assert "db=toy1&amp;hubUrl=" in client.get("/").get_data(as_text=True)
     html = client.get("/browser?locus=ALB").get_data(as_text=True)
-    assert "/hub/toy1/E901/predictions.bb" in html and "/genome/toy1.chrom.sizes" in html
+    assert "/hub/toy1/E901/E901.predictions.bb" in html and "/genome/toy1.chrom.sizes" in html
     assert client.get("/genome/toy1.chrom.sizes").data.startswith(b"chr1\t3000000")

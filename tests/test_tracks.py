@@ -12,16 +12,14 @@ import pyBigWig
 import pysam
 import pytest
 from click.testing import CliRunner
-
 from helpers import build_fixture
 
 from shallowchrome.model.errors import InputError
 from shallowchrome.server.cli import main
 from shallowchrome.tracks.hub import bbifile
-from shallowchrome.tracks.hub import write as tracks_mod
-from shallowchrome.tracks.io.chromsizes import load_chrom_sizes
 from shallowchrome.tracks.hub.territories import nearest_tss_territories
 from shallowchrome.tracks.hub.write import write_tracks
+from shallowchrome.tracks.io.chromsizes import load_chrom_sizes
 from shallowchrome.tracks.workspace.layout import Workspace
 
 GOLDEN = Path(__file__).parent / "data" / "golden"
@@ -57,8 +55,9 @@ def test_hub_layout(ws):
                 "hg19/contribution_H3K4me3.html", "hg19/feature_DNase.html"):
         assert (hub / rel).is_file(), rel
     for eid, marks in (("E901", ["H3K4me3", "H3K27me3"]), ("E903", ["H3K4me3", "DNase"])):
-        names = {"predictions.bb", "outcome.bb", "predictions.as", "predictions.bed", "predictions.bed.gz",
-                 "predictions.bed.gz.tbi"} | {f"{m}.{k}.bw" for m in marks for k in ("contribution", "feature")}
+        names = {f"{eid}.{n}" for n in ("predictions.bb", "outcome.bb", "predictions.as", "predictions.bed",
+                                         "predictions.bed.gz", "predictions.bed.gz.tbi")}
+        names |= {f"{eid}.{m}.{k}.bw" for m in marks for k in ("contribution", "feature")}
         assert {p.name for p in ws.track_dir(eid).iterdir()} == names
     assert not list(hub.rglob("*.tmp*")) and not list(hub.rglob(".*"))  # no temporary files left
     assert (hub / "hub.txt").read_text().splitlines()[:2] == ["hub ShallowChrome", "shortLabel ShallowChrome"]
@@ -68,13 +67,13 @@ def test_hub_layout(ws):
 
 def test_golden_trackdb_and_autosql(ws):
     compare_golden("trackDb.txt", ws.hub_genome_dir().joinpath("trackDb.txt").read_text())
-    compare_golden("E901.predictions.as", ws.track_path("E901", "predictions.as").read_text())
+    compare_golden("E901.predictions.as", ws.track_file("E901", "schema").read_text())
     trackdb = ws.hub_genome_dir().joinpath("trackDb.txt").read_text()
-    assert str(ws.root) not in trackdb and "bigDataUrl E901/predictions.bb" in trackdb
+    assert str(ws.root) not in trackdb and "bigDataUrl E901/E901.predictions.bb" in trackdb
 
 
 def test_bigbed_reads_back_with_pybigwig_and_pybbi(ws):
-    path = ws.track_path("E901", "predictions.bb")
+    path = ws.track_file("E901", "predictions")
     header = bbifile.read_header_of(path)
     assert (header.magic, header.defined_field_count, header.field_count) == (bbifile.BIGBED_MAGIC, 9, 23)
     pred = ws.predictions("E901").set_index("gene_id")
@@ -82,7 +81,7 @@ def test_bigbed_reads_back_with_pybigwig_and_pybbi(ws):
     # pyBigWig: every item, exactly the BED file's lines
     bb = pyBigWig.open(str(path))
     assert bb.isBigBed() and "contrib_H3K27me3" in bb.SQL().decode()
-    lines = [line.split("\t") for line in ws.track_path("E901", "predictions.bed").read_text().splitlines()[1:]]
+    lines = [line.split("\t") for line in ws.track_file("E901", "bed").read_text().splitlines()[1:]]
     got = [[c, str(s), str(e), *rest.split("\t")] for c in ("chr1", "chr2", "chr3")
            for s, e, rest in bb.entries(c, 0, bb.chroms(c))]
     bb.close()
@@ -116,7 +115,7 @@ def test_bigbed_reads_back_with_pybigwig_and_pybbi(ws):
 
 
 def test_outcome_bigbed_colours_correct_vs_wrong(ws):
-    path = str(ws.track_path("E902", "outcome.bb"))
+    path = str(ws.track_file("E902", "outcome"))
     df = pd.concat([bbi.fetch_intervals(path, c, 0, -1, iterator=False) for c in ("chr1", "chr2", "chr3")])
     assert len(df) == 120
     expected = df["outcome"].map({"correct": "0,114,178", "wrong": "230,159,0", "unlabelled": "153,153,153"})
@@ -125,7 +124,7 @@ def test_outcome_bigbed_colours_correct_vs_wrong(ws):
 
 
 def test_name_index_finds_every_gene(ws):
-    data = ws.track_path("E901", "predictions.bb").read_bytes()
+    data = ws.track_file("E901", "predictions").read_bytes()
     header = bbifile.read_header(data)
     indexes = bbifile.extra_index_fields(data, header)
     assert set(indexes) == {3, 9}  # name, gene_id
@@ -162,8 +161,8 @@ def test_bigwig_values_at_genes(ws):
     """ALB (chr1:53000) and MYOD1 (chr1:58000) have overlapping windows: split after the midpoint."""
     pred = ws.predictions("E901").set_index("symbol")
     feats = ws.features("E901").set_index("symbol")
-    contrib = ws.track_path("E901", "H3K4me3.contribution.bw")
-    feature = ws.track_path("E901", "H3K4me3.feature.bw")
+    contrib = ws.track_file("E901", "contribution", "H3K4me3")
+    feature = ws.track_file("E901", "feature", "H3K4me3")
     alb, myod1, gene2 = pred.loc["ALB"], pred.loc["MYOD1"], pred.loc["GENE2"]
     assert (alb.tss, myod1.tss) == (53000, 58000)
     cut = (53000 + 58000) // 2 + 1  # 55501: base 55500 is 2500 from both, a tie that goes to ALB
@@ -196,7 +195,7 @@ def test_territories_nearest_tss_ties_duplicates_and_clipping():
 
 
 def test_tabix_copy_reads_by_region(ws):
-    gz = ws.track_path("E901", "predictions.bed.gz")
+    gz = ws.track_file("E901", "bed.gz")
     with pysam.TabixFile(str(gz)) as tbx:
         rows = [r.split("\t") for r in tbx.fetch("chr1", 53000, 53001)]
         assert tbx.header[0].startswith("#chrom\tchromStart")
@@ -208,24 +207,49 @@ def test_sessions_reference_the_hub_files(ws):
     doc = json.loads((hub / "igv_session.json").read_text())
     assert doc["reference"] == {"id": "hg19", "name": "hg19", "format": "chromsizes", "fastaURL": "hg19/chrom.sizes"}
     urls = [t["url"] for t in doc["tracks"]]
-    assert urls[:3] == ["hg19/E901/predictions.bb", "hg19/E901/H3K4me3.contribution.bw",
-                        "hg19/E901/H3K27me3.contribution.bw"]
-    assert len(urls) == 3 * 5 and all((hub / u).is_file() for u in urls)
-    assert doc["locus"] == "chr1:43001-63000"
+    assert urls[:4] == ["hg19/genes.bed", "hg19/E901/E901.predictions.bb", "hg19/E901/E901.H3K4me3.contribution.bw",
+                        "hg19/E901/E901.H3K27me3.contribution.bw"]
+    assert len(urls) == 1 + 3 * 5 and all((hub / u).is_file() for u in urls)
+    # the sessions open at the gene whose P(ON) differs most between the epigenomes, ± 2 windows
+    p = pd.concat([ws.predictions(e)["probability"] for e in ws.epigenomes()], axis=1)
+    gene = ws.genes().iloc[int((p.max(axis=1) - p.min(axis=1)).to_numpy().argmax())]
+    assert doc["locus"] == f"{gene['chrom']}:{gene['tss'] - 10000 + 1}-{gene['tss'] + 10000}"
+    manifest = json.loads((hub / "tracks.json").read_text())
+    assert manifest["locus"] == doc["locus"] and manifest["genes"] == "hg19/genes.bed"
     root = ET.parse(hub / "igv_session.xml").getroot()
-    assert root.tag == "Session" and root.get("genome") == "hg19"
+    assert root.get("locus") == doc["locus"]
+    # IGV desktop loads a genome from a NAME.chrom.sizes file (an id would make it fetch hg19 from igv.org)
+    assert root.tag == "Session" and root.get("genome") == "hg19/hg19.chrom.sizes"
+    assert (hub / "hg19" / "hg19.chrom.sizes").read_text() == (hub / "hg19" / "chrom.sizes").read_text()
     paths = [r.get("path") for r in root.iter("Resource")]
     assert paths == urls and [t.get("id") for t in root.iter("Track")] == urls
-    manifest = json.loads((hub / "tracks.json").read_text())
-    assert {t["path"] for t in manifest["tracks"]} >= set(urls) and manifest["base_url"] is None
+    assert {t["path"] for t in manifest["tracks"]} >= set(urls[1:]) and manifest["base_url"] is None
+
+
+def test_gene_track_has_every_gene_at_its_tss(ws):
+    genes = ws.genes()
+    with pysam.TabixFile(str(ws.hub_dir / "hg19" / "genes.bed.gz")) as tbx:
+        rows = [r.split("\t") for c in tbx.contigs for r in tbx.fetch(c)]
+    plain = [r.split("\t") for r in (ws.hub_dir / "hg19" / "genes.bed").read_text().splitlines()[1:]]
+    assert rows == plain and len(rows) == len(genes)
+    got = {r[3]: (r[0], int(r[1]), int(r[2]), r[5], int(r[6]), int(r[7])) for r in rows}
+    names = genes["symbol"].where(genes["symbol"] != "", genes["gene_id"])
+    # the model's input field (TSS ± 5 kb) with the TSS ± 500 bp thick, as the prediction items
+    want = {n: (c, max(t - 5000, 0), t + 5000, s, max(t - 500, 0), t + 500)
+            for n, c, t, s in zip(names, genes["chrom"], genes["tss"], genes["strand"])}
+    assert got == want
+    items = bbi.fetch_intervals(str(ws.track_file("E901", "predictions")), "chr1", 0, -1, iterator=False)
+    for _, item in items.iterrows():
+        assert got[item["name"]][1:3] == (item["start"], item["end"])
 
 
 def test_base_url_makes_absolute_urls(ws_copy):
     write_tracks(ws_copy, base_url="https://example.org/ws/hub/")
     trackdb = ws_copy.hub_genome_dir().joinpath("trackDb.txt").read_text()
-    assert "bigDataUrl https://example.org/ws/hub/hg19/E901/predictions.bb" in trackdb
+    assert "bigDataUrl https://example.org/ws/hub/hg19/E901/E901.predictions.bb" in trackdb
     doc = json.loads((ws_copy.hub_dir / "igv_session.json").read_text())
-    assert doc["tracks"][0]["url"] == "https://example.org/ws/hub/hg19/E901/predictions.bb"
+    assert [t["url"] for t in doc["tracks"][:2]] == ["https://example.org/ws/hub/hg19/genes.bed",
+                                                     "https://example.org/ws/hub/hg19/E901/E901.predictions.bb"]
     assert doc["reference"]["fastaURL"] == "https://example.org/ws/hub/hg19/chrom.sizes"
     # hub check maps URLs under the recorded base URL back to the local files
     result = CliRunner().invoke(main, ["hub", "check", str(ws_copy.root)])
@@ -247,9 +271,9 @@ def test_chromhmm_state_column_becomes_a_field(ws_copy):
         pred["chromhmm_state"] = np.where(pred["probability"] > 0.5, "1_TssA", "15_Quies")
         pred.to_csv(ws_copy.predictions_path(eid), sep="\t", index=False)
     write_tracks(ws_copy)
-    assert ws_copy.track_path("E901", "predictions.as").read_text().splitlines()[-2].split()[1] == "chromhmm_state;"
+    assert ws_copy.track_file("E901", "schema").read_text().splitlines()[-2].split()[1] == "chromhmm_state;"
     assert "ChromHMM $chromhmm_state" in ws_copy.hub_genome_dir().joinpath("trackDb.txt").read_text()
-    df = bbi.fetch_intervals(str(ws_copy.track_path("E901", "predictions.bb")), "chr1", 0, -1, iterator=False)
+    df = bbi.fetch_intervals(str(ws_copy.track_file("E901", "predictions")), "chr1", 0, -1, iterator=False)
     assert set(df["chromhmm_state"]) <= {"1_TssA", "15_Quies"}
     result = CliRunner().invoke(main, ["hub", "check", str(ws_copy.root)])
     assert result.exit_code == 0, result.output
@@ -282,7 +306,7 @@ def test_custom_assembly_with_chrom_sizes(ws, tmp_path):
     result = CliRunner().invoke(main, ["tracks", str(copy), "--genome", "toy", "--chrom-sizes", str(sizes)])
     assert result.exit_code == 0, result.output
     assert (copy / "hub" / "genomes.txt").read_text() == "genome toy\ntrackDb toy/trackDb.txt\n"
-    assert pyBigWig.open(str(copy / "hub" / "toy" / "E901" / "predictions.bb")).chroms() == \
+    assert pyBigWig.open(str(copy / "hub" / "toy" / "E901" / "E901.predictions.bb")).chroms() == \
         {"chr1": 3000000, "chr2": 3000000, "chr3": 2500000}
     assert CliRunner().invoke(main, ["hub", "check", str(copy)]).exit_code == 0
 
@@ -298,7 +322,7 @@ def test_a_failed_write_leaves_no_half_written_file(ws_copy, monkeypatch):
         write_tracks(ws_copy, force=True)  # unchanged epigenomes keep their files: force the writes
     after = {p: p.read_bytes() for p in ws_copy.hub_dir.rglob("*") if p.is_file()}
     assert set(after) == set(before)  # no temporary file left behind
-    assert after[ws_copy.track_path("E901", "predictions.bb")] == before[ws_copy.track_path("E901", "predictions.bb")]
+    assert after[ws_copy.track_file("E901", "predictions")] == before[ws_copy.track_file("E901", "predictions")]
 
 
 def test_tracks_command_and_build_no_tracks(ws_copy, tmp_path):
@@ -322,19 +346,24 @@ def test_packaged_hg19_sizes():
 def test_track_filenames():
     from shallowchrome.tracks.workspace import layout as tracks_mod  # file names live in the workspace layout
 
-    assert tracks_mod.track_filename("contribution", "H3K4me3") == "H3K4me3.contribution.bw"
-    assert tracks_mod.track_filename("predictions") == "predictions.bb"
+    assert tracks_mod.track_filename("E066", "contribution", "H3K4me3") == "E066.H3K4me3.contribution.bw"
+    assert tracks_mod.track_filename("E066", "predictions") == "E066.predictions.bb"
+    # names written before they carried the epigenome are still recognised (removed when an epigenome leaves)
+    assert all(tracks_mod.TRACK_FILE.match(n) for n in ("predictions.bb", "H3K4me3.feature.bw", "E066.outcome.bb"))
+    assert not tracks_mod.TRACK_FILE.match("notes.txt")
+    with pytest.raises(InputError):
+        tracks_mod.track_filename("../E066", "predictions")
 
 
 def test_tracks_of_epigenomes_that_left_the_build_are_removed(fixture_ws_copy):
     out = fixture_ws_copy  # the fixture built with tracks (a copy: rebuilt below)
     ws = Workspace.open(out)
-    assert ws.track_path("E902", "predictions.bb").is_file()
+    assert ws.track_file("E902", "predictions").is_file()
     keep = ws.track_dir("E902") / "notes.txt"  # a user's own file is never deleted
     keep.write_text("mine")
     build_fixture(out, "--epigenomes", "E901,E903")  # rebuild with fewer epigenomes; build rewrites the tracks
     ws = Workspace.open(out)
-    assert ws.track_path("E901", "predictions.bb").is_file()
+    assert ws.track_file("E901", "predictions").is_file()
     assert sorted(p.name for p in ws.track_dir("E902").iterdir()) == ["notes.txt"]
     keep.unlink()
     write_tracks(ws)  # nothing left to remove: no error

@@ -17,6 +17,8 @@ OUTCOME_RGB = {"correct": "0,114,178", "wrong": "230,159,0", "unlabelled": "153,
 #: A term's role → colour; ψ bigWigs use ACTIVATING for positive and REPRESSING (altColor) for negative values.
 ACTIVATING, REPRESSING, NOT_SIGNIFICANT = "0,158,115", "213,94,0", "179,179,179"
 FEATURE = "86,180,233"
+#: The gene track (TSS, name, strand).
+GENE = "51,51,51"
 #: The model's input field (TSS ± window) in report pages.
 ROI = "rgba(68,136,204,0.12)"
 #: Ranks of the ChromHMM group histogram (1st … 4th, then "no gene matched").

@@ -93,6 +93,18 @@ def igv_track(f: TrackFile, url: str | None, client: str = "session") -> dict:
             "autoscale": True, "color": style.css_rgb(style.FEATURE), "windowFunction": "max"}
 
 
+#: Name of the gene track (TSS, name and strand of every gene) in every client.
+GENE_TRACK_NAME = "Genes"
+
+
+def gene_track(url: str, indexed: bool = False) -> dict:
+    """igv.js config of the hub's gene track: ``url`` of ``WS/hub/GENOME/genes.bed`` (loaded whole and
+    searchable by name), or with ``indexed`` of its bgzip + tabix copy ``genes.bed.gz`` (read by region)."""
+    index = {"indexURL": f"{url}.tbi"} if indexed else {"searchable": True}
+    return {"name": GENE_TRACK_NAME, "type": "annotation", "format": "bed", "url": url, **index,
+            "displayMode": "COLLAPSED", "color": style.css_rgb(style.GENE)}
+
+
 def igv_tracks(files: list[TrackFile], url_of, client: str = "session", epigenomes=None) -> list[dict]:
     """igv.js configs of the shown tracks; ``url_of(path)`` turns a hub-relative path into the URL to load."""
     return [igv_track(f, url_of(f.path), client) for f in shown_tracks(files, epigenomes)]

@@ -4,13 +4,15 @@ Layout (everything under WS/hub/, so every bigDataUrl is relative to the trackDb
 
     WS/hub/hub.txt, genomes.txt, hub.html          the hub and its description page
     WS/hub/igv_session.json, igv_session.xml        igv.js and IGV desktop sessions over the same files
+    WS/hub/GENOME/genes.bed, .bed.gz, .bed.gz.tbi    the gene track (TSS ± window, name, strand)
+    WS/hub/GENOME/GENOME.chrom.sizes                 the assembly as IGV desktop loads it (by file suffix)
     WS/hub/tracks.json                               manifest: genome, base URL, every track file
     WS/hub/GENOME/trackDb.txt, chrom.sizes, *.html   track settings, assembly sizes, description pages
-    WS/hub/GENOME/EID/predictions.bb                 BED9+N bigBed, one item per gene (autoSql: .as)
-    WS/hub/GENOME/EID/predictions.as, .bed, .bed.gz, .bed.gz.tbi   schema, plain and tabix-indexed BED
-    WS/hub/GENOME/EID/outcome.bb                     the same items coloured correct / wrong
-    WS/hub/GENOME/EID/MARK.contribution.bw           ψ = weight × feature, per base of the gene windows
-    WS/hub/GENOME/EID/MARK.feature.bw                the feature (max peak signal), same bases
+    WS/hub/GENOME/EID/EID.predictions.bb             BED9+N bigBed, one item per gene (autoSql: .as)
+    WS/hub/GENOME/EID/EID.predictions.as, .bed, .bed.gz, .bed.gz.tbi   schema, plain and tabix-indexed BED
+    WS/hub/GENOME/EID/EID.outcome.bb                 the same items coloured correct / wrong
+    WS/hub/GENOME/EID/EID.MARK.contribution.bw       ψ = weight × feature, per base of the gene windows
+    WS/hub/GENOME/EID/EID.MARK.feature.bw            the feature (max peak signal), same bases
 
 All coordinates are 0-based, half-open. Everything is read and checked
 (chromosomes against the assembly's sizes) before the first file is written;
@@ -42,6 +44,7 @@ from shallowchrome.tracks.hub import pages as hub_pages
 from shallowchrome.tracks.hub import trackdb as hub
 from shallowchrome.tracks.hub.bigbed import write_bigbed
 from shallowchrome.tracks.hub.bigwig import write_bigwig
+from shallowchrome.tracks.hub.genetrack import gene_track_text
 from shallowchrome.tracks.hub.items import bed_text, prediction_autosql, prediction_items, rest_strings
 from shallowchrome.tracks.hub.sessions import TrackFile, igv_desktop_session, igv_js_session
 from shallowchrome.tracks.hub.tabix import write_bed_with_tabix
@@ -169,9 +172,11 @@ def track_files(ws: Workspace, plan: EpigenomePlan, genome: str) -> list[TrackFi
 
 def _written_files(ws: Workspace, plan: EpigenomePlan, genome: str) -> list[str]:
     """Names of every file :func:`write_epigenome` writes into the epigenome's track folder."""
-    names = [track_filename("schema"), track_filename("bed"), track_filename("bed.gz"),
-             track_filename("bed.gz") + ".tbi", track_filename("predictions"), track_filename("outcome")]
-    return names + [track_filename(kind, mark) for kind, mark in plan.wig_values]
+    eid = plan.eid
+    names = [track_filename(eid, "schema"), track_filename(eid, "bed"), track_filename(eid, "bed.gz"),
+             track_filename(eid, "bed.gz") + ".tbi", track_filename(eid, "predictions"),
+             track_filename(eid, "outcome")]
+    return names + [track_filename(eid, kind, mark) for kind, mark in plan.wig_values]
 
 
 def _sha256(path: Path) -> str:
@@ -242,10 +247,15 @@ def write_hub_text(ws: Workspace, plans, files: list[TrackFile], genome: str, si
     write_text_atomic(ws.trackdb_path(genome), hub.trackdb_text(hub.trackdb(epis, marks, url, with_chromhmm)))
     write_text_atomic(ws.hub_path(HUB_HTML), hub_pages.index_page(**ctx))
     write_text_atomic(ws.hub_path(GENOMES_TXT), hub.genomes_txt(genome))
-    write_text_atomic(ws.hub_path(SESSION_JSON), igv_js_session(files, genome, locus, base_url))
-    write_text_atomic(ws.hub_path(SESSION_XML), igv_desktop_session(files, genome, locus, base_url))
+    write_text_atomic(ws.igv_genome_path(genome), sizes.text())
+    genes_track = ws.gene_track_path(genome).relative_to(ws.hub_dir).as_posix()
+    igv_genome = ws.igv_genome_path(genome).relative_to(ws.hub_dir).as_posix()
+    write_text_atomic(ws.hub_path(SESSION_JSON), igv_js_session(files, genome, locus, base_url, genes_track))
+    write_text_atomic(ws.hub_path(SESSION_XML),
+                      igv_desktop_session(files, igv_genome, locus, base_url, genes_track))
     write_json_atomic(ws.hub_manifest_path, {
         "format_version": 1, "genome": genome, "chrom_sizes": sizes.source, "base_url": base_url, "window": window,
+        "locus": locus, "genes": genes_track,
         "epigenomes": [p.eid for p in plans],
         "tracks": [{"epigenome": f.epigenome, "tissue": f.tissue, "kind": f.kind, "mark": f.mark, "path": f.path}
                    for f in files],
@@ -255,9 +265,27 @@ def write_hub_text(ws: Workspace, plans, files: list[TrackFile], genome: str, si
     ws.link_entries()  # WS/hub when the hub is new in the published generation
 
 
-def _locus(genes: pd.DataFrame, window: int) -> str:
-    """The first gene of the workspace, ± 2 windows (1-based, closed, as browsers display loci)."""
-    g = genes.iloc[0]
+#: Epigenomes read to choose the sessions' opening gene (the first ones of the workspace).
+LOCUS_EPIGENOMES = 12
+
+
+def opening_gene(ws: Workspace, genes: pd.DataFrame, eids: list[str]) -> int:
+    """Row of the gene the sessions open at: the one whose predicted P(ON) differs most between the
+    (first :data:`LOCUS_EPIGENOMES`) epigenomes — a gene on in one tissue and off in another; with one
+    epigenome the most confidently ON gene. Ties go to the earlier gene of the table."""
+    probabilities = np.column_stack([
+        pd.read_csv(ws.predictions_path(eid), sep="\t", usecols=["probability"])["probability"].to_numpy(np.float64)
+        for eid in eids[:LOCUS_EPIGENOMES]])
+    if len(probabilities) != len(genes) or not np.isfinite(probabilities).any():
+        return 0
+    score = (np.nanmax(probabilities, axis=1) - np.nanmin(probabilities, axis=1) if probabilities.shape[1] > 1
+             else probabilities[:, 0])
+    return int(np.nanargmax(np.where(np.isfinite(score), score, -np.inf)))
+
+
+def _locus(genes: pd.DataFrame, row: int, window: int) -> str:
+    """Gene ``row``'s TSS ± 2 windows (1-based, closed, as browsers display loci)."""
+    g = genes.iloc[row]
     return f"{g['chrom']}:{max(1, int(g['tss']) - 2 * window + 1)}-{int(g['tss']) + 2 * window}"
 
 
@@ -308,7 +336,9 @@ def write_tracks(workspace, genome: str = DEFAULT_GENOME, chrom_sizes=None, base
         files += written[p.eid] if p.eid in written else track_files(ws, p, genome)
     epigenome_keys = {p.eid: {"key": keys[p.eid], "files": _file_sizes(ws, p, genome)} for p in plans}
     previous = _recorded_epigenomes(ws, genome)
-    write_hub_text(ws, plans, files, genome, sizes, window, len(genes), base_url, email, _locus(genes, window),
+    write_bed_with_tabix(ws.gene_track_path(genome), gene_track_text(genes, window, sizes.sizes))
+    locus = _locus(genes, opening_gene(ws, genes, eids), window)
+    write_hub_text(ws, plans, files, genome, sizes, window, len(genes), base_url, email, locus,
                    epigenome_keys=epigenome_keys)
     for eid in sorted(previous - set(eids)):
         _remove_track_folder(ws.track_dir(eid, genome))

@@ -1,7 +1,7 @@
 """What epigenome ids, mark names and genome names may contain: the one rule, checked in one place.
 
 A name becomes a folder or file name (``WS/epigenomes/EID/``,
-``WS/hub/GENOME/EID/MARK.contribution.bw``), a trackDb identifier and a URL
+``WS/hub/GENOME/EID/EID.MARK.contribution.bw``), a trackDb identifier and a URL
 segment, so it is restricted to letters, digits, ``_``, ``.`` and ``-``,
 starts with a letter or digit (never ``.`` or ``..``) and has at most 64
 characters. Gene symbols are free text (they are encoded and escaped where

@@ -211,10 +211,10 @@ def epigenome_sources(ws: Workspace, eid: str, manifest: dict, peaks: pd.DataFra
     """Model, predictions, hub tracks and input files of one epigenome; a missing prediction track is an error."""
     tracks = [t for t in manifest.get("tracks", []) if t.get("epigenome") == eid]
     hub = ws.hub_dir
-    bed = next((hub / Path(t["path"]).parent / track_filename("bed.gz") for t in tracks if t["kind"] == "predictions"),
+    bed = next((hub / Path(t["path"]).parent / track_filename(eid, "bed.gz") for t in tracks if t["kind"] == "predictions"),
                None)
     if bed is None or not bed.is_file() or not Path(f"{bed}.tbi").is_file():
-        raise InputError(hub, f"has no indexed prediction track of {eid} (predictions.bed.gz + .tbi)",
+        raise InputError(hub, f"has no indexed prediction track of {eid} ({track_filename(eid, 'bed.gz')} + .tbi)",
                          fix=f"run `shallowchrome tracks {ws.root}`")
     contributions = {t["mark"]: hub / t["path"] for t in tracks if t["kind"] == "contribution"}
     rows = peaks[peaks["epigenome"] == eid]

@@ -12,7 +12,7 @@ A copy is rebuilt when its source's path, size or modification time changes.
 The copies are read with the project's own readers (:func:`~shallowchrome.tracks.io.peaks.read_peaks`,
 :func:`~shallowchrome.tracks.io.segmentation.read_segmentation`), written atomically
 (the stamp last, so a copy without its stamp is never used) and fetched with
-``pysam.TabixFile``. The hub's ``predictions.bed.gz`` (tabix) and bigWigs are
+``pysam.TabixFile``. The hub's ``EID.predictions.bed.gz`` (tabix) and bigWigs are
 read directly. A chromosome absent from a file is "no data", not an error.
 """
 from __future__ import annotations

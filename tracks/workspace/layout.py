@@ -51,6 +51,7 @@ HUB_TXT, GENOMES_TXT, HUB_HTML = "hub.txt", "genomes.txt", "hub.html"
 TRACKS_JSON = "tracks.json"  # the hub manifest: genome, base URL, every track file (written before hub.txt)
 SESSION_JSON, SESSION_XML = "igv_session.json", "igv_session.xml"
 TRACKDB_TXT, CHROM_SIZES = "trackDb.txt", "chrom.sizes"
+GENE_TRACK = "genes.bed"  # + .gz, .gz.tbi: the gene track of the sessions and the browser page
 REPORTS_DIR = "reports"
 #: Generations: WS/.generations/gNNNN/ holds one complete build; WS/current → the published one, and every
 #: top-level entry of a generation is reached through a symlink WS/NAME → current/NAME.
@@ -58,22 +59,28 @@ GENERATIONS_DIR, CURRENT = ".generations", "current"
 #: Entries of the workspace folder that are not part of a generation.
 _NOT_GENERATION = {REPORTS_DIR, GENERATIONS_DIR, CURRENT}
 DEFAULT_GENOME = "hg19"
-#: Names of the files ``tracks`` writes into an epigenome's track folder (nothing else is ever deleted there).
-TRACK_FILE = re.compile(r"^(predictions\.(bb|as|bed|bed\.gz|bed\.gz\.tbi)|outcome\.bb|.+\.(contribution|feature)\.bw)$")
+#: Names of the files ``tracks`` writes into an epigenome's track folder (nothing else is ever deleted there);
+#: without the ``EID.`` prefix: the names written before file names carried the epigenome.
+TRACK_FILE = re.compile(r"^(.+\.)?(predictions\.(bb|as|bed|bed\.gz|bed\.gz\.tbi)|outcome\.bb|.+\.(contribution|feature)\.bw)$")
 
 
-#: Track files of an epigenome that do not depend on a mark: kind → file name.
+#: Track files of an epigenome that do not depend on a mark: kind → file name after ``EID.``.
 _EPIGENOME_TRACKS = {"predictions": "predictions.bb", "outcome": "outcome.bb", "schema": "predictions.as",
                      "bed": "predictions.bed", "bed.gz": "predictions.bed.gz"}
 
 
-def track_filename(kind: str, mark: str | None = None) -> str:
-    """File name of a track in WS/hub/GENOME/EID/: ``predictions.bb``, ``outcome.bb``, ``MARK.KIND.bw``
-    (kinds ``contribution`` and ``feature``), and the prediction items' ``schema`` (.as), ``bed`` and
-    ``bed.gz`` (+ .tbi)."""
+def track_filename(eid: str, kind: str, mark: str | None = None) -> str:
+    """File name of a track in WS/hub/GENOME/EID/: ``EID.predictions.bb``, ``EID.outcome.bb``,
+    ``EID.MARK.KIND.bw`` (kinds ``contribution`` and ``feature``), and the prediction items' ``schema``
+    (.as), ``bed`` and ``bed.gz`` (+ .tbi).
+
+    Every name carries its epigenome: IGV desktop keys the local files of a session by their bare
+    name (two epigenomes' ``predictions.bb`` would show one file twice), and a downloaded file says
+    what it is."""
+    prefix = check_name(eid, "epigenome id")
     if kind in _EPIGENOME_TRACKS:
-        return _EPIGENOME_TRACKS[kind]
-    return f"{check_name(mark, 'mark')}.{kind}.bw"
+        return f"{prefix}.{_EPIGENOME_TRACKS[kind]}"
+    return f"{prefix}.{check_name(mark, 'mark')}.{kind}.bw"
 
 
 def description_page(kind: str, mark: str | None = None) -> str:
@@ -342,6 +349,16 @@ class Workspace:
     def trackdb_path(self, genome: str | None = None) -> Path:
         return self.hub_genome_dir(genome) / TRACKDB_TXT
 
+    def igv_genome_path(self, genome: str | None = None) -> Path:
+        """WS/hub/GENOME/GENOME.chrom.sizes: the chromosome sizes again, named as IGV desktop needs to
+        load them as a genome (it reads any other name as a FASTA file)."""
+        genome = genome or self.genome
+        return self.hub_genome_dir(genome) / f"{genome}.{CHROM_SIZES}"
+
+    def gene_track_path(self, genome: str | None = None) -> Path:
+        """WS/hub/GENOME/genes.bed (its indexed copy: ``.gz`` + ``.gz.tbi``)."""
+        return self.hub_genome_dir(genome) / GENE_TRACK
+
     def track_dir(self, eid: str, genome: str | None = None) -> Path:
         """WS/hub/GENOME/EID/: the epigenome's bigBed, BED and bigWig tracks."""
         return self.hub_genome_dir(genome) / check_name(eid, "epigenome id")
@@ -352,7 +369,7 @@ class Workspace:
 
     def track_file(self, eid: str, kind: str, mark: str | None = None, genome: str | None = None) -> Path:
         """The track file of ``kind`` (predictions, outcome, contribution, feature, ...) of an epigenome (and mark)."""
-        return self.track_path(eid, track_filename(kind, mark), genome)
+        return self.track_path(eid, track_filename(eid, kind, mark), genome)
 
     def track_relpath(self, eid: str, kind: str, mark: str | None = None, genome: str | None = None) -> str:
         """:meth:`track_file` relative to WS/hub/, POSIX (as the hub manifest and the sessions record it)."""
