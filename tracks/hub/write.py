@@ -46,6 +46,7 @@ from shallowchrome.tracks.hub.bigbed import write_bigbed
 from shallowchrome.tracks.hub.bigwig import write_bigwig
 from shallowchrome.tracks.hub.genetrack import gene_track_text
 from shallowchrome.tracks.hub.items import bed_text, prediction_autosql, prediction_items, rest_strings
+from shallowchrome.tracks.hub.jbrowse import write_jbrowse_config
 from shallowchrome.tracks.hub.sessions import TrackFile, igv_desktop_session, igv_js_session
 from shallowchrome.tracks.hub.tabix import write_bed_with_tabix
 from shallowchrome.tracks.hub.territories import nearest_tss_territories
@@ -261,6 +262,7 @@ def write_hub_text(ws: Workspace, plans, files: list[TrackFile], genome: str, si
                    for f in files],
         **({"epigenome_keys": epigenome_keys} if epigenome_keys is not None else {}),
     })
+    write_jbrowse_config(ws, genome, locus)  # WS/hub/jbrowse/config.json, from the manifest just written
     write_text_atomic(ws.hub_txt, hub.hub_txt(email))
     ws.link_entries()  # WS/hub when the hub is new in the published generation
 

@@ -375,6 +375,11 @@ class Workspace:
         """:meth:`track_file` relative to WS/hub/, POSIX (as the hub manifest and the sessions record it)."""
         return self.track_file(eid, kind, mark, genome).relative_to(self.hub_dir).as_posix()
 
+    @property
+    def jbrowse_config_path(self) -> Path:
+        """WS/hub/jbrowse/config.json: the JBrowse 2 configuration over the hub's files (URIs relative to it)."""
+        return self.hub_path("jbrowse/config.json")
+
     # reports -----------------------------------------------------------
     @property
     def reports_dir(self) -> Path:
