@@ -9,7 +9,7 @@ Layout (package data)::
               /static/ and inlined into self-contained report pages
 
 :func:`environment` renders outside a request (hub pages, reports); the Flask
-app uses the same loader and :data:`OPTIONS` (:func:`configure_flask`), so a
+app uses the same loader, :data:`OPTIONS` and filters (:func:`add_filters`), so a
 template renders the same either way.
 """
 from __future__ import annotations
@@ -39,7 +39,15 @@ def environment() -> jinja2.Environment:
     """The environment of the offline pages: undefined variables are errors (a page never renders half)."""
     env = jinja2.Environment(loader=loader(), undefined=jinja2.StrictUndefined, **OPTIONS)
     env.globals["favicon"] = favicon_data_uri()  # offline pages carry their icon
+    add_filters(env)
     return env
+
+
+def add_filters(env: jinja2.Environment) -> None:
+    """The number filters of every page (``num``, ``pvalue``, ``count``, ...: :mod:`shallowchrome.tracks.numbers`)."""
+    from shallowchrome.tracks.numbers import FILTERS
+
+    env.filters.update(FILTERS)
 
 
 def favicon_data_uri() -> str:

@@ -43,7 +43,7 @@ def test_console_script_end_to_end(tmp_path, fixture_dir):
     res = subprocess.run([str(exe), "build", *args(fixture_dir, out)[1:], "--jobs", "2"],
                          capture_output=True, text=True, cwd=tmp_path)
     assert res.returncode == 0, res.stderr
-    assert "E901  AUROC" in res.stdout and f"workspace: {out}" in res.stdout
+    assert "E901  test AUROC" in res.stdout and f"workspace: {out}" in res.stdout
     assert "E903 has no peaks for H3K27me3" in res.stderr  # epigenomes missing a mark: warned, still modelled
     assert (out / "workspace.json").is_file() and (out / "epigenomes" / "E903" / "model.json").is_file()
 

@@ -245,7 +245,9 @@ def test_fetch_then_build_then_nothing_to_do(remote, tmp_path):
                        f"--peaks {out / 'peaks.tsv'} --out {out / 'ws'}")
     built = cli(*shlex.split(command)[1:], "--no-tracks", "--splits", "2")
     assert built.exit_code == 0, built.output
-    assert "E003  AUROC" in built.stdout and "E116  AUROC" in built.stdout
+    # the summary names each epigenome's tissue (the packaged Roadmap table), aligned
+    assert re.search(r"^E003  H1 Cells +test AUROC 0\.\d{3} ± ", built.stdout, re.M), built.stdout
+    assert re.search(r"^E116  GM12878 Lymphoblastoid Cells  test AUROC ", built.stdout, re.M), built.stdout
 
     before = len(remote.requests)
     again = cli("fetch", "remc", "--epigenomes", "E003,E116", "--marks", "H3K4me3,H3K27me3",

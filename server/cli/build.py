@@ -6,6 +6,7 @@ import sys
 import click
 
 from shallowchrome.server.cli.options import comma_list
+from shallowchrome.server.cli.summary import evaluation_lines
 
 
 @click.command(epilog="""\b
@@ -68,11 +69,6 @@ def build(genes, expression, peaks, out, epigenomes, marks, window, n_splits, sp
 
 
 def _summary(ws) -> None:
-    for row in ws.evaluation().itertuples():
-        if row.status == "ok":
-            dc = "" if row.deepchrome_auroc != row.deepchrome_auroc else f"  (DeepChrome {row.deepchrome_auroc:.2f})"
-            click.echo(f"{row.epigenome}  AUROC {row.auroc_mean:.3f} ± {row.auroc_sd:.3f}  "
-                       f"AUPR {row.aupr_mean:.3f}  F1 {row.f1_mean:.3f}  [{row.marks}]{dc}")
-        else:
-            click.echo(f"{row.epigenome}  skipped: {row.reason}")
+    for line in evaluation_lines(ws.evaluation()):
+        click.echo(line)
     click.echo(f"workspace: {ws.root}")

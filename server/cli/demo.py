@@ -6,6 +6,7 @@ import sys
 import click
 
 from shallowchrome.server.cli.serve import check_listen, run_server, server_options
+from shallowchrome.server.cli.summary import evaluation_lines
 
 
 @click.command(epilog="""\b
@@ -27,10 +28,8 @@ def demo(out, no_serve, host, port, base_url, threads, connection_limit, channel
         check_listen(host, port, base_url=base_url)
 
     ws = build_demo(out, jobs=jobs, progress=sys.stderr.isatty())
-    evaluation = ws.evaluation()
-    for row in evaluation[evaluation.status == "ok"].itertuples():
-        click.echo(f"{row.epigenome} {row.tissue:<14} test AUROC {row.auroc_mean:.3f} ± {row.auroc_sd:.3f} "
-                   f"(DeepChrome {row.deepchrome_auroc:.2f})")
+    for line in evaluation_lines(ws.evaluation()):
+        click.echo(line)
     click.echo(f"workspace: {ws.root}")
     click.echo(f"reports:   {ws.reports_dir / 'index.html'} ({', '.join(REPORT_GENES)})")
     if no_serve:

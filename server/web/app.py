@@ -34,6 +34,7 @@ def create_app(workspace, config: dict | None = None) -> Flask:
     app.config.update(config or {})
     app.extensions[EXTENSION] = ServedWorkspace(workspace)
     app.json.sort_keys = False
+    templates.add_filters(app.jinja_env)
     for bp in (files, api, pages, reports):
         app.register_blueprint(bp)
     security.install(app)
