@@ -98,3 +98,59 @@ def test_agrees_with_bedtools_map(tmp_path, fixture_dir):
         theirs[int(f[3])] = 0.0 if f[4] == "." else float(f[4])
     np.testing.assert_allclose(ours, theirs, rtol=1e-9)
     assert (ours > 0).sum() > 20
+
+
+def _random_case(rng, n, m, span, w):
+    gc = rng.choice(["chr1", "chr2", "chr3"], n)
+    gt = rng.integers(0, span, n)
+    pc = rng.choice(["chr1", "chr2", "chrX"], m)
+    ps = rng.integers(0, span, m)
+    pe = ps + rng.integers(0, max(2, span // 20), m)
+    return gc, gt, pc, ps, pe, rng.gamma(2, 3, m), w
+
+
+@pytest.mark.parametrize("bins_log2, max_per_bin", [(18, 32), (2, 32), (18, 0), (20, 10**9)],
+                         ids=["default", "coarse-bins", "searchsorted-fallback", "fine-bins"])
+def test_rank_strategies_match_brute_force(monkeypatch, bins_log2, max_per_bin):
+    """The bin-table ranks and the np.searchsorted fallback give the same features."""
+    from shallowchrome.model import features
+
+    monkeypatch.setattr(features, "_BINS_LOG2", bins_log2)
+    monkeypatch.setattr(features, "_MAX_PER_BIN", max_per_bin)
+    rng = np.random.default_rng(11)
+    for span, w in ((2_000, 3), (200_000, 700), (2**34, 5000)):
+        case = _random_case(rng, 60, 250, span, w)
+        np.testing.assert_array_equal(max_signal_in_windows(*case), brute_force(*case))
+
+
+def test_dense_genes_use_the_searchsorted_fallback():
+    # 200 genes at one position: a bin holds more than _MAX_PER_BIN genes
+    gc, gt = np.array(["chr1"] * 200 + ["chr2"]), np.array([1000] * 200 + [5])
+    got = max_signal_in_windows(gc, gt, np.array(["chr1", "chr2"]), np.array([900, 0]), np.array([950, 1]),
+                                np.array([4.0, 2.0]), 100)
+    assert got.tolist() == [4.0] * 200 + [2.0]
+
+
+def test_peaks_with_end_before_start_follow_the_overlap_rule():
+    # overlap is start < tss + w and end > tss - w, whatever the peak's own order
+    gc, gt = np.array(["chr1"]), np.array([1000])
+    got = [max_signal_in_windows(gc, gt, np.array(["chr1"]), np.array([s]), np.array([e]), np.array([3.0]), 100)[0]
+           for s, e in ((1050, 950), (1200, 1150), (700, 600))]
+    assert got == [3.0, 0.0, 0.0]
+
+
+def test_missing_chromosome_names_match_nothing():
+    gc = np.array(["chr1", None, np.nan], dtype=object)
+    gt = np.array([1000, 1000, 1000])
+    pc = np.array(["chr1", None, np.nan], dtype=object)
+    got = max_signal_in_windows(gc, gt, pc, np.array([990, 990, 990]), np.array([1010] * 3), np.array([1.0, 2.0, 3.0]), 50)
+    assert got.tolist() == [1.0, 0.0, 0.0]
+
+
+def test_categorical_and_unicode_name_arrays():
+    import pandas as pd
+
+    gc, gt = np.array(["chr1", "chr2"]), np.array([100, 100])  # numpy unicode dtype
+    pc = pd.Categorical(["chr2", "chr1", "chr2"])
+    got = max_signal_in_windows(gc, gt, pc, np.array([90, 90, 95]), np.array([110, 110, 96]), np.array([1.0, 2.0, 5.0]), 10)
+    assert got.tolist() == [2.0, 5.0]

@@ -133,3 +133,66 @@ def test_missing_file_and_unknown_format(tmp_path, write):
         read_peaks(write(tmp_path / "x.txt", NARROW))
     with pytest.raises(InputError, match="unknown peak format"):
         read_peaks(write(tmp_path / "x.txt", NARROW), "wig")
+
+
+# The reader's fast path strips header lines from the top only and must give way to the careful
+# path (headers stripped anywhere, parse again) whenever a header line could be further down.
+@pytest.mark.parametrize("text, blocks, fast", [
+    (NARROW + "track name=second\n" + NARROW, 2, False),          # a track line between two blocks
+    (NARROW + "# a comment\t with a tab\n" + NARROW, 2, False),    # a comment line that has tabs
+    (NARROW + "browser\n" + NARROW, 2, False),                      # a bare browser line
+    ("\r\n\ntrack x\n\n# c\r\n" + NARROW, 1, True),                # blank lines between leading headers
+    ("track x\nchrom\tchromStart\tchromEnd\tname\tscore\tstrand\tsignalValue\tp\tq\tpeak\n# after\n" + NARROW, 1, False),
+    (NARROW.replace("\n", "\r\n") + "#end\r\n", 1, False),          # CRLF line ends, a trailing comment
+    (NARROW + 'track name="quoted \t name"\n', 1, None),            # a quote: straight to the careful path
+], ids=["mid-track", "mid-comment-tabs", "mid-browser", "blank-lines", "colnames-then-comment", "crlf", "quote"])
+def test_header_lines_anywhere_are_skipped(tmp_path, write, text, blocks, fast):
+    from shallowchrome.tracks.io import peaks as mod
+
+    path = write(tmp_path / "h.narrowPeak", text)
+    peaks = read_peaks(path)
+    assert peaks.chrom.tolist() == ["chr1"] * 2 * blocks
+    assert peaks.signal.tolist() == [7.5, 2.25] * blocks
+    if fast is not None:  # which path gave the frame
+        raw = path.read_bytes()
+        got = mod._parse_body(path, raw, "narrowPeak", mod._skip_leading_headers(raw), fast=True)
+        assert (got is not None) == fast
+
+
+def test_chromosome_names_that_only_look_like_header_words(tmp_path, write):
+    # not track/browser lines: the word must end at a space, a tab or the line end
+    text = "trackX\t1\t5\tp\t0\t.\t1\t1\t1\t1\nbrowsers\t2\t6\tp\t0\t.\t2\t1\t1\t1\n"
+    peaks = read_peaks(write(tmp_path / "w.narrowPeak", text))
+    assert peaks.chrom.tolist() == ["trackX", "browsers"] and peaks.signal.tolist() == [1.0, 2.0]
+
+
+def test_error_after_a_mid_file_header_names_the_original_line(tmp_path, write):
+    text = NARROW + "track second\n" + "chr1\t5\t1\tp\t1\t.\t1\t1\t1\t1\n"
+    path = write(tmp_path / "e.narrowPeak", text)
+    with pytest.raises(InputError, match=r":4: end 1 < start 5"):
+        read_peaks(path)
+
+
+def test_fast_and_careful_paths_agree_on_real_files(remc):
+    """The fast path's frame equals the careful path's (full header strip + parse) on shared REMC files."""
+    from shallowchrome.tracks.io import peaks as mod
+    from shallowchrome.tracks.io.textio import read_bytes, strip_header_lines
+
+    for name in ("E066-H3K4me3.narrowPeak.gz", "E104-DNase.imputed.bed4.gz"):
+        path = remc / "peaks" / name
+        fmt = mod.infer_format(path)
+        raw = read_bytes(path)
+        fast = mod._parse_body(path, raw, fmt, mod._skip_leading_headers(raw), fast=True)
+        careful = mod._parse_body(path, raw, fmt, strip_header_lines(raw))
+        assert fast is not None
+        assert fast.dtypes.equals(careful.dtypes)
+        for col in fast:
+            assert np.array_equal(fast[col].to_numpy(), careful[col].to_numpy()), col
+
+
+def test_normalise_missing_and_mixed_names():
+    from shallowchrome.tracks.io.chroms import normalise
+
+    names = np.array(["1", None, "chr2", "MT", "X", np.nan, "1", "Un_gl000220"], dtype=object)
+    assert normalise(names).tolist() == ["chr1", "None", "chr2", "chrM", "chrX", "nan", "chr1", "Un_gl000220"]
+    assert normalise(np.array([], dtype=object)).tolist() == []

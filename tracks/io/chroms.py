@@ -21,8 +21,14 @@ def ucsc_name(name: str) -> str:
 
 
 def normalise(names) -> np.ndarray:
-    """Vectorised :func:`ucsc_name` over an array or Series of names (object array out)."""
-    values = pd.Series(names, dtype=object)
-    uniques = values.unique()
-    mapping = {u: ucsc_name(str(u)) for u in uniques}
-    return values.map(mapping).to_numpy(dtype=object)
+    """Vectorised :func:`ucsc_name` over an array or Series of names (object array out).
+
+    Each distinct name is renamed once; rows get theirs through hashed codes
+    (a missing value becomes its text, ``"nan"`` or ``"None"``).
+    """
+    values = pd.Series(names, dtype=object).to_numpy()
+    codes, uniques = pd.factorize(values)
+    out = np.array([ucsc_name(str(u)) for u in uniques] + [""], dtype=object)[codes]
+    for i in np.flatnonzero(codes < 0):
+        out[i] = str(values[i])
+    return out

@@ -8,8 +8,13 @@ signalValue field give presence (1.0). Files may be gzip (or
 bgzip) or plain, unsorted, use ``1`` or ``chr1`` names, and carry
 ``track``/``browser``/``#`` lines or a column-name header line.
 
-The reader parses with pandas' C parser; only when that parse or a vectorised
-check fails does it scan lines in Python to name the offending line.
+The reader parses with pandas' C parser, reading only the chrom, start, end
+and signal columns; only when that parse or a vectorised check fails does it
+scan lines in Python to name the offending line. Header lines are usually all
+at the top: the fast path skips them there without scanning the rest of the
+file, and falls back to stripping them everywhere (then parsing again) when
+the parsed chromosome names show a header line further down. Chromosome names
+are renamed once per distinct name, not once per peak.
 """
 from __future__ import annotations
 
@@ -22,11 +27,12 @@ import numpy as np
 import pandas as pd
 
 from shallowchrome.model.errors import InputError
-from shallowchrome.tracks.io.chroms import normalise
+from shallowchrome.tracks.io.chroms import normalise, ucsc_name
 from shallowchrome.tracks.io.formats import FORMATS, PEAK_FORMATS, infer_format, normalise_format
-from shallowchrome.tracks.io.textio import data_lines, read_bytes, strip_header_lines
+from shallowchrome.tracks.io.textio import HEADER_LINE, data_lines, read_bytes, strip_header_lines
 
 _COLUMNS = ["chrom", "start", "end", "signal"]
+_TAB = ord("\t")
 
 
 def read_peaks(path, fmt: str | None = None) -> pd.DataFrame:
@@ -54,33 +60,90 @@ def _read_text_peaks(path: Path, fmt: str) -> pd.DataFrame:
     raw = read_bytes(path)
     if raw[:4] in (b"\x87\x89\xf2\xeb", b"\xeb\xf2\x89\x87"):
         raise InputError(path, "is a bigBed file but was given as " + fmt, fix="set its format to bigBed")
-    body = strip_header_lines(raw)
-    if not body.strip():
+    # Fast path: header lines are stripped from the top only, and the parse is
+    # taken only when it shows no header line further down; otherwise the
+    # careful path strips them wherever they are and parses again.
+    body = _skip_leading_headers(raw)
+    if _blank(body) or b'"' in body:  # a quote could hide a header line inside a quoted field
+        return _parse_body(path, raw, fmt, strip_header_lines(raw))
+    frame = _parse_body(path, raw, fmt, body, fast=True)
+    return _parse_body(path, raw, fmt, strip_header_lines(raw)) if frame is None else frame
+
+
+def _skip_leading_headers(raw: bytes) -> bytes:
+    """What :func:`strip_header_lines` leaves when every header line is at the top of the file.
+
+    The leading run of track/browser/# lines and line breaks is dropped, then a
+    column-name line, as there. Header lines further down are left in place:
+    the caller must check that none is (:func:`_header_like`).
+    """
+    pos, size = 0, len(raw)
+    while pos < size:
+        if raw[pos] in b"\r\n":
+            pos += 1
+        elif raw[pos] in b"#tb" and HEADER_LINE.match(raw, pos):
+            nl = raw.find(b"\n", pos)
+            pos = size if nl < 0 else nl + 1
+        else:
+            break
+    first_end = raw.find(b"\n", pos)
+    first = raw[pos:] if first_end < 0 else raw[pos:first_end]
+    fields = first.split(b"\t", 2)
+    if len(fields) > 1 and not fields[1].strip().lstrip(b"-").isdigit():
+        pos = size if first_end < 0 else first_end + 1
+    return raw[pos:] if pos else raw
+
+
+def _blank(body: bytes) -> bool:
+    """``not body.strip()`` without copying the body."""
+    return not body or body.isspace()
+
+
+def _header_like(names) -> bool:
+    """True when a chromosome name could be the first field of a track/browser/# line."""
+    return any(not isinstance(n, str) or n.startswith(("#", "track", "browser")) for n in names)
+
+
+def _parse_body(path: Path, raw: bytes, fmt: str, body: bytes, fast: bool = False) -> pd.DataFrame | None:
+    """Parse the header-free ``body`` of ``raw`` with pandas' C parser; scan ``raw`` line by line if that fails.
+
+    With ``fast``, ``body`` may still hold header lines below the top: None
+    is returned, before any error is raised, when the parse fails or shows one.
+    """
+    if _blank(body):
         return pd.DataFrame({c: [] for c in _COLUMNS})
-    ncols = PEAK_FORMATS[fmt].columns
-    sig_col = PEAK_FORMATS[fmt].signal_column
+    spec = PEAK_FORMATS[fmt]
+    ncols, sig_col = spec.columns, spec.signal_column
     has_signal = sig_col is not None
     usecols = [0, 1, 2, sig_col] if has_signal else [0, 1, 2]
     try:
         frame = pd.read_csv(
-            io.BytesIO(body), sep="\t", header=None, usecols=usecols, dtype={0: str},
+            io.BytesIO(body), sep="\t", header=None, usecols=usecols, dtype={0: "category"},
             keep_default_na=False, na_values=[""], engine="c", comment=None, skip_blank_lines=True,
         )
     except (ValueError, pd.errors.ParserError, IndexError):
+        if fast:
+            return None
         diagnose_lines(path, raw, fmt)
         raise  # _diagnose always raises; this is unreachable
+    # Chromosome names as categories: each distinct name once, a code per row (-1 for an empty field).
+    chroms = frame[0].array
+    codes, names = chroms.codes, np.asarray(chroms.categories, dtype=object)
+    if fast and _header_like(names):
+        return None
     # Ragged lines (truncated or with extra columns) show up as a tab count that
-    # is not rows × (columns - 1); counting tabs is a single C-level pass.
+    # is not rows × (columns - 1); counting tabs is a single vectorised pass.
     first_line = body[: body.find(b"\n")] if b"\n" in body else body
     width = ncols if ncols is not None else first_line.rstrip(b"\r").count(b"\t") + 1
-    if body.count(b"\t") != len(frame) * (width - 1):
+    if np.count_nonzero(np.frombuffer(body, dtype=np.uint8) == _TAB) != len(frame) * (width - 1):
         diagnose_lines(path, raw, fmt)
     ok = True
     for col in (1, 2):
         ok &= pd.api.types.is_integer_dtype(frame[col])
     if has_signal:
         ok &= pd.api.types.is_float_dtype(frame[sig_col]) or pd.api.types.is_integer_dtype(frame[sig_col])
-    if not ok or frame.isna().to_numpy().any():
+    # Integer columns hold no NA; a NaN signal fails the finiteness check below.
+    if not ok or (codes < 0).any():
         diagnose_lines(path, raw, fmt)
     start = frame[1].to_numpy(np.int64)
     end = frame[2].to_numpy(np.int64)
@@ -88,7 +151,8 @@ def _read_text_peaks(path: Path, fmt: str) -> pd.DataFrame:
     bad = (start < 0) | (end < start) | ~np.isfinite(signal)
     if bad.any():
         diagnose_lines(path, raw, fmt)
-    return pd.DataFrame({"chrom": normalise(frame[0].to_numpy()), "start": start, "end": end, "signal": signal})
+    chrom = np.array([ucsc_name(str(n)) for n in names], dtype=object)[codes]
+    return pd.DataFrame({"chrom": chrom, "start": start, "end": end, "signal": signal})
 
 
 def diagnose_lines(path: Path, raw: bytes, fmt: str):
