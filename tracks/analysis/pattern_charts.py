@@ -76,11 +76,16 @@ def _panel(ax, e: dict) -> None:
     measured = e["measured"] or "unknown"
     rpkm = "" if e["rpkm"] is None else f" (RPKM {_number(e['rpkm'])})"
     tissue = f" {e['tissue'].replace('_', ' ')}" if e.get("tissue") else ""
-    title = (f"{e['symbol'] or e['gene_id']} · {e['epigenome']}{tissue}\n"
+    title = ("\n".join(textwrap.wrap(f"{e['symbol'] or e['gene_id']} · {e['epigenome']}{tissue}", 48)) + "\n"
              f"P(ON) {e['probability']:.2f}, predicted {e['predicted']}\n"
-             f"measured {measured}{rpkm} · split {e['split']} ({e['part']})")
+             f"measured {measured}{rpkm} · {model_label(e)} ({e['part']})")
     ax.set_title(title, fontsize=7.5, loc="left")
     ax.set_xlabel("logit contribution / largest |value|", fontsize=7)
+
+
+def model_label(e: dict) -> str:
+    """Which model explains: ``fold 3``, ``all labelled genes``, ``split 1`` (older explanations: the split)."""
+    return e.get("model") or f"split {e.get('split')}"
 
 
 def _label_place(x: float) -> tuple[float, str, str]:
@@ -108,19 +113,29 @@ def _legend(fig, alpha: float, y: float) -> None:
     fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=8, frameon=False, bbox_to_anchor=(0.5, y))
 
 
-def patterns_chart(doc: dict, fmt: str = "png") -> bytes:
-    """Figure 3: one panel per gene × epigenome (a row per gene, a column per epigenome)."""
+def patterns_chart(doc: dict, fmt: str = "png", columns: int | None = None) -> bytes:
+    """Figure 3: one panel per gene × epigenome (a row per gene, a column per epigenome).
+
+    ``columns``: for a single gene, at most this many panels per row (the epigenomes wrap onto more
+    rows, so that a handful stays readable on a page); default one row.
+    """
     explanations = doc["explanations"]
     alpha = doc.get("significance", SIGNIFICANCE)
     genes = list(dict.fromkeys(e["gene_id"] for e in explanations))
     eids = list(dict.fromkeys(e["epigenome"] for e in explanations))
-    n_rows, n_cols = max(len(genes), 1), max(len(eids), 1)
+    by_key = {(e["gene_id"], e["epigenome"]): e for e in explanations}
+    if len(genes) == 1 and columns and len(eids) > columns:  # one gene: wrap its epigenomes
+        n_cols = columns
+        cells = [[by_key[(genes[0], eid)] for eid in eids[k:k + n_cols]] for k in range(0, len(eids), n_cols)]
+    else:
+        n_cols = max(len(eids), 1)
+        cells = [[by_key.get((g, eid)) for eid in eids] for g in genes]
+    n_rows = max(len(cells), 1)
     fig = _figure(3.3 * n_cols, 2.5 * n_rows + 0.5)
     axes = fig.subplots(n_rows, n_cols, squeeze=False)
-    by_key = {(e["gene_id"], e["epigenome"]): e for e in explanations}
-    for i, g in enumerate(genes):
-        for j, eid in enumerate(eids):
-            e = by_key.get((g, eid))
+    for i in range(n_rows):
+        for j in range(n_cols):
+            e = cells[i][j] if i < len(cells) and j < len(cells[i]) else None
             if e is None:
                 axes[i][j].set_axis_off()
             else:
@@ -128,6 +143,109 @@ def patterns_chart(doc: dict, fmt: str = "png") -> bytes:
     fig.tight_layout(rect=(0, 0.45 / (2.5 * n_rows + 0.5), 1, 1))
     _legend(fig, alpha, 0.0)
     return render(fig, fmt)
+
+
+# --- Figure 3 for many epigenomes: the regulative-pattern heatmap ------------------------
+#: How many epigenomes get Figure-3 bars by default: those with the highest and the lowest P(ON).
+DEFAULT_BARS = 6
+
+
+def diverging_colour(value: float | None, scale: float) -> str:
+    """The colour of ``value`` on the diverging scale centred at 0: white at 0, :data:`style.ACTIVATING`
+    at ``+scale`` (and beyond), :data:`style.REPRESSING` at ``-scale``, linear in RGB in between;
+    ``#F2F2F2`` for no value."""
+    if value is None or not math.isfinite(value):
+        return "#F2F2F2"
+    t = max(-1.0, min(1.0, value / scale)) if scale > 0 else 0.0
+    end = style.ACTIVATING if t >= 0 else style.REPRESSING
+    rgb = [round(255 + (int(c) - 255) * abs(t)) for c in end.split(",")]
+    return "#" + "".join(f"{c:02X}" for c in rgb)
+
+
+def _text_colour(value: float | None, scale: float) -> str:
+    """Dark text on pale cells, white on saturated ones."""
+    return "#FFFFFF" if value is not None and scale > 0 and abs(value) / scale > 0.6 else "#222222"
+
+
+def _scale(values) -> float:
+    """The heatmap's colour scale: the largest |ψ| (bias included), rounded up to 2 significant digits."""
+    top = max((abs(v) for v in values if v is not None and math.isfinite(v)), default=0.0)
+    if top <= 0:
+        return 1.0
+    step = 10 ** (math.floor(math.log10(top)) - 1)
+    return math.ceil(top / step - 1e-9) * step
+
+
+def pattern_heatmap(doc: dict, missing: dict | None = None, *, groups: list[dict]) -> dict:
+    """The regulative patterns of one gene in many epigenomes as a heatmap, epigenome × (marks, bias).
+
+    ``doc``: :func:`~shallowchrome.tracks.analysis.explain.explain` of one gene; ``groups``: the
+    epigenomes in display order, as :func:`~shallowchrome.tracks.analysis.charts.grouped_epigenomes`
+    gives them; ``missing``: {epigenome: why it has no explanation} (a row with that ``note`` and empty
+    cells; an epigenome neither explained nor missing is left out). A cell holds the contribution
+    ψ = w·φ of a mark (the bias for the bias column) in logit units, coloured by
+    :func:`diverging_colour` on one scale for the whole heatmap (``scale``: the largest |ψ|), so that
+    colours compare across marks and epigenomes. Returns ``{"terms", "scale", "legend", "groups":
+    [{group, color, rows: [{epigenome, name, label, cells, logit, probability, predicted, measured,
+    rpkm, model (which model explains: "fold 3", "split 1"), part, note}]}], "n_rows", "significance"}``; a cell is ``{term, value, colour, text_colour,
+    significant, feature, weight, p_value}`` or ``{term, value: None}`` for a mark the epigenome lacks.
+    """
+    by_eid = {e["epigenome"]: e for e in doc["explanations"]}
+    missing = missing or {}
+    marks = list(dict.fromkeys(m["mark"] for e in doc["explanations"] for m in e["marks"]))
+    terms = [*marks, "bias"]
+    scale = _scale([m["contribution"] for e in doc["explanations"] for m in e["marks"]]
+                   + [e["bias"]["value"] for e in doc["explanations"]])
+    out_groups = []
+    for g in groups:
+        rows = []
+        for info in g["epigenomes"]:
+            e = by_eid.get(info["id"])
+            if e is None:
+                if info["id"] in missing:
+                    rows.append({"epigenome": info["id"], "name": info["name"], "label": info["label"],
+                                 "group": g["group"], "color": g["color"], "group_rank": g["rank"],
+                                 "cells": [{"term": t, "value": None, "colour": diverging_colour(None, scale)}
+                                           for t in terms], "note": missing[info["id"]], "logit": None,
+                                 "probability": None, "predicted": None, "measured": None, "rpkm": None,
+                                 "model": None, "part": None})
+                continue
+            per_mark = {m["mark"]: m for m in e["marks"]}
+            cells = []
+            for term in terms:
+                m = e["bias"] if term == "bias" else per_mark.get(term)
+                if m is None:
+                    cells.append({"term": term, "value": None, "colour": diverging_colour(None, scale)})
+                    continue
+                value = m["value"] if term == "bias" else m["contribution"]
+                cells.append({"term": term, "value": value, "colour": diverging_colour(value, scale),
+                              "text_colour": _text_colour(value, scale), "significant": m.get("significant"),
+                              "feature": m.get("feature"), "weight": m.get("weight", value),
+                              "p_value": m.get("p_value")})
+            rows.append({"epigenome": info["id"], "name": info["name"], "label": info["label"],
+                         "group": g["group"], "color": g["color"], "group_rank": g["rank"], "cells": cells,
+                         "logit": e["logit"], "probability": e["probability"], "predicted": e["predicted"],
+                         "measured": e["measured"], "rpkm": e["rpkm"], "model": model_label(e), "part": e["part"],
+                         "note": None})
+        if rows:
+            out_groups.append({"group": g["group"], "color": g["color"], "rank": g["rank"], "rows": rows})
+    legend = [{"value": v, "colour": diverging_colour(v, scale)} for v in (-scale, -scale / 2, 0.0, scale / 2, scale)]
+    return {"terms": terms, "scale": scale, "legend": legend, "groups": out_groups,
+            "n_rows": sum(len(g["rows"]) for g in out_groups),
+            "significance": doc.get("significance", SIGNIFICANCE)}
+
+
+def default_bars(heatmap: dict, n: int = DEFAULT_BARS) -> list[str]:
+    """The epigenomes whose Figure-3 bars a gene page shows unless asked: all when there are at most ``n``,
+    else the ``n // 2`` with the highest P(ON) and the ``n - n // 2`` with the lowest (the tissues where
+    the model thinks the gene is most ON and most OFF), in heatmap order; rows without a pattern never."""
+    rows = [r for g in heatmap["groups"] for r in g["rows"] if not r["note"]]  # those with a pattern
+    if len(rows) <= n:
+        return [r["epigenome"] for r in rows]
+    ranked = sorted(rows, key=lambda r: (-(r["probability"] if r["probability"] is not None else -1.0),
+                                         r["epigenome"]))
+    chosen = {r["epigenome"] for r in ranked[:n // 2]} | {r["epigenome"] for r in ranked[len(ranked) - (n - n // 2):]}
+    return [r["epigenome"] for r in rows if r["epigenome"] in chosen]
 
 
 # --- weights heatmap ---------------------------------------------------------------------

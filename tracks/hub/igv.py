@@ -7,7 +7,8 @@ the correct/wrong variant stays in the hub), with the same types and colours
 (:mod:`shallowchrome.tracks.style`):
 
 - the igv.js and IGV desktop sessions (:mod:`.sessions`),
-- the server's browser page (``/browser``),
+- the server's browser page (``/browser``; a few epigenomes at a time, each wig track on its mark's shared
+  y scale: ``igv_tracks(..., shared_scale=True)``, see :func:`scale_group`),
 - the report pages (which embed the same tracks' data, sliced to the page's region).
 
 Only the names differ by client (:data:`NAMES`): IGV desktop and sessions
@@ -105,9 +106,26 @@ def gene_track(url: str, indexed: bool = False) -> dict:
             "displayMode": "COLLAPSED", "color": style.css_rgb(style.GENE)}
 
 
-def igv_tracks(files: list[TrackFile], url_of, client: str = "session", epigenomes=None) -> list[dict]:
-    """igv.js configs of the shown tracks; ``url_of(path)`` turns a hub-relative path into the URL to load."""
-    return [igv_track(f, url_of(f.path), client) for f in shown_tracks(files, epigenomes)]
+def scale_group(f: TrackFile) -> str | None:
+    """The igv.js ``autoscaleGroup`` of a wig track (``contribution:H3K4me3``, ``feature:H3K4me3``): one per
+    kind and mark, so the shown epigenomes' tracks of a mark share one y scale; None for other tracks."""
+    return f"{f.kind}:{f.mark}" if f.kind in ("contribution", "feature") else None
+
+
+def igv_tracks(files: list[TrackFile], url_of, client: str = "session", epigenomes=None, *,
+               shared_scale: bool = False) -> list[dict]:
+    """igv.js configs of the shown tracks; ``url_of(path)`` turns a hub-relative path into the URL to load.
+
+    ``shared_scale``: each wig track joins its :func:`scale_group` (igv.js autoscales a group to the
+    range of all its tracks over the region in view) instead of autoscaling alone."""
+    configs = []
+    for f in shown_tracks(files, epigenomes):
+        config = igv_track(f, url_of(f.path), client)
+        group = scale_group(f) if shared_scale else None
+        if group:
+            config["autoscaleGroup"] = group
+        configs.append(config)
+    return configs
 
 
 def desktop_colours(f: TrackFile) -> tuple[str, str | None]:
