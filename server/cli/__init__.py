@@ -56,6 +56,7 @@ def main(verbose):
 # Each command lives in its own module and is registered here, one line each.
 # --- command registration ---
 from shallowchrome.server.cli.build import build  # noqa: E402
+from shallowchrome.server.cli.compare import compare  # noqa: E402
 from shallowchrome.server.cli.demo import demo  # noqa: E402
 from shallowchrome.server.cli.fetch import fetch  # noqa: E402
 from shallowchrome.server.cli.interpret import chromhmm, explain, weights  # noqa: E402
@@ -63,7 +64,7 @@ from shallowchrome.server.cli.report import report  # noqa: E402
 from shallowchrome.server.cli.serve import serve  # noqa: E402
 from shallowchrome.server.cli.tracks import hub, tracks  # noqa: E402
 
-for _command in (build, fetch, tracks, hub, explain, weights, chromhmm, serve, demo, report):
+for _command in (build, fetch, tracks, hub, explain, weights, chromhmm, compare, serve, demo, report):
     main.add_command(_command)
 
 

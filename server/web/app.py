@@ -13,6 +13,7 @@ from flask import Flask
 from shallowchrome import templates
 from shallowchrome.server.web import security
 from shallowchrome.server.web.api import bp as api
+from shallowchrome.server.web.compare import bp as compare
 from shallowchrome.server.web.files import bp as files
 from shallowchrome.server.web.pages import bp as pages
 from shallowchrome.server.web.reports import bp as reports
@@ -35,7 +36,7 @@ def create_app(workspace, config: dict | None = None) -> Flask:
     app.extensions[EXTENSION] = ServedWorkspace(workspace)
     app.json.sort_keys = False
     templates.add_filters(app.jinja_env)
-    for bp in (files, api, pages, reports):
+    for bp in (files, api, pages, reports, compare):
         app.register_blueprint(bp)
     security.install(app)
     return app
