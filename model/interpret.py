@@ -7,16 +7,24 @@ Wald-test p-value is ≤ 1e-4; the p-values come from statsmodels ``Logit``
 refitted on the model's training genes (the same maximum-likelihood fit as
 the scikit-learn model, see :func:`fit_wald`).
 
-No leakage: a gene is explained only by a model that never used its label:
-one for which it was in the test part, or unused (e.g. a gene without
-expression), or in the validation part when the build tried a single peak
-format configuration (validation genes then select nothing, so they never
-touch the model). The choice of that model is :func:`choose_split`.
+No leakage: a gene is explained only by a model that never used its label.
+By default that is its cross-fitting fold's model (:func:`choose_model`):
+the build splits the labelled genes into K folds and fits each fold's model
+on the other folds (configuration chosen inside them too), so every labelled
+gene has exactly one explaining model, the one whose predictions
+``predictions.tsv`` holds; genes without expression are explained by the
+model fitted on every labelled gene (fold ``"all"``). On request (``explain
+--split K``) a benchmark split's model explains the gene instead, when the
+gene is in a part of it the model never used: the test part, unused (no
+expression), or the validation part when the build tried a single peak
+format configuration (validation genes then select nothing). That check is
+:func:`choose_split`.
 
 Model records are the dictionaries of ``model.json``: the top level for the
-interpretation split and one entry of ``"splits"`` per evaluation split, each
-with ``formats``, ``bias``, ``weights``, ``standard_errors``, ``z`` and
-``p_values``. Pure functions: arrays and dictionaries in and out, no paths.
+interpretation split, one entry of ``"splits"`` per evaluation split and one
+of ``"crossfit"]["models"]`` per fold, each with ``formats``, ``bias``,
+``weights``, ``standard_errors``, ``z`` and ``p_values``. Pure functions:
+arrays and dictionaries in and out, no paths.
 """
 from __future__ import annotations
 
@@ -30,6 +38,7 @@ from scipy.special import expit
 
 from .errors import ModelError
 from .estimator import finite_or_none
+from .selection import ALL_FOLDS
 
 #: A weight is "not significant" when its p-value exceeds this (the paper's threshold).
 SIGNIFICANCE = 1e-4
@@ -91,6 +100,9 @@ def choose_split(parts: Mapping[int, str], interpretation: int, evaluation: Sequ
                      "without leakage", fix="rebuild the workspace with more --splits")
 
 
+_MORE_SPLITS = "rebuild with more --splits"
+
+
 def _requested_split(parts, available, usable, requested: int, subject: str, leak_free) -> tuple[int, str]:
     """The split asked for with --split, when it has a model and the gene is in a leak-free part of it."""
     if requested not in available:
@@ -100,10 +112,121 @@ def _requested_split(parts, available, usable, requested: int, subject: str, lea
     if part not in leak_free:
         where = "no split" if not usable else f"split {usable[0]}" if len(usable) == 1 else \
             f"splits {', '.join(map(str, usable))}"
-        fix = f"use --split {usable[0]} or omit --split" if usable else "rebuild with more --splits"
+        fix = f"use --split {usable[0]} or omit --split" if usable else _MORE_SPLITS
         raise ModelError(f"{subject} is in the {part} part of split {requested}, so its model cannot explain it "
                          f"without leakage; the models that never used it are those of {where}", fix=fix)
     return requested, part
+
+
+# --- cross-fitting folds -----------------------------------------------------------------
+def fold_id(value):
+    """A fold id as ``predictions.tsv`` or ``model.json`` gives it: an int 0..K-1, or ``"all"``.
+
+    Accepts ints, numpy integers and their text (``"3"``); anything else is a :class:`ModelError`.
+    """
+    if isinstance(value, str):
+        text = value.strip()
+        if text == ALL_FOLDS:
+            return ALL_FOLDS
+        if text.isdigit():
+            return int(text)
+    elif not isinstance(value, bool):
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            number = None
+        if number is not None and number == value and number >= 0:
+            return number
+    raise ModelError(f"{value!r} is not a cross-fitting fold (0, 1, ... or {ALL_FOLDS!r})",
+                     fix="rebuild the workspace with this version of shallowchrome build")
+
+
+def has_crossfit(model_doc: Mapping) -> bool:
+    """Whether a ``model.json`` holds cross-fitting fold models (workspaces built before them do not)."""
+    return bool((model_doc.get("crossfit") or {}).get("models"))
+
+
+def fold_record(model_doc: Mapping, fold) -> Mapping:
+    """The model record (formats, bias, weights, statistics, ``n_train``) of a cross-fitting fold.
+
+    ``fold``: 0..K-1 or ``"all"`` (as in ``predictions.tsv``'s ``fold`` column, text or int).
+    """
+    fold = fold_id(fold)
+    for rec in (model_doc.get("crossfit") or {}).get("models", []):
+        if fold_id(rec["fold"]) == fold:
+            return rec
+    raise ModelError(f"{model_doc.get('epigenome', 'this epigenome')} has no cross-fitting model for fold {fold}",
+                     fix="rebuild the workspace with this version of shallowchrome build")
+
+
+def fold_training(folds: Sequence, labelled: np.ndarray, fold) -> np.ndarray:
+    """Boolean mask of the genes a fold's model was fitted on: the labelled genes outside the fold.
+
+    ``folds``: each gene's fold (``predictions.tsv``'s column); the ``"all"``
+    model was fitted on every labelled gene.
+    """
+    fold = fold_id(fold)
+    labelled = np.asarray(labelled, dtype=bool)
+    if fold == ALL_FOLDS:
+        return labelled.copy()
+    ids = np.array([str(f) for f in folds], dtype=object)
+    return labelled & (ids != str(fold))
+
+
+@dataclass(frozen=True)
+class ExplainingModel:
+    """The model that explains one gene: a cross-fitting fold's (the default) or a requested split's."""
+
+    kind: str  # "fold" or "split"
+    id: object  # fold 0..K-1 / "all", or the split id
+    part: str  # the gene's part for that model: "test" (held out), "none" (never labelled), "validation"
+    record: Mapping
+
+    @property
+    def fold(self):
+        return self.id if self.kind == "fold" else None
+
+    @property
+    def split(self):
+        return self.id if self.kind == "split" else None
+
+    @property
+    def label(self) -> str:
+        """``fold 3``, ``all labelled genes`` or ``split 4``: what the views print."""
+        if self.kind == "split":
+            return f"split {self.id}"
+        return "all labelled genes" if self.id == ALL_FOLDS else f"fold {self.id}"
+
+
+def choose_model(model_doc: Mapping, fold=None, parts: Mapping[int, str] | None = None,
+                 requested_split: int | None = None, subject: str = "the gene",
+                 leak_free: Sequence[str] | None = None) -> ExplainingModel:
+    """The model that explains a gene without leakage (see the module docstring).
+
+    Without ``requested_split``: the gene's cross-fitting fold model
+    (``fold`` from ``predictions.tsv``), part ``test`` for a labelled gene
+    (its fold held it out) and ``none`` for the ``all`` model's genes. A
+    workspace built before cross-fitting (no ``"crossfit"`` in model.json)
+    falls back to :func:`choose_split` over its splits. With
+    ``requested_split``: that split's model, checked by :func:`choose_split`.
+    """
+    parts = parts or {}
+    if leak_free is None:
+        leak_free = leak_free_parts(len(model_doc.get("configurations_tried", [])) or 2)
+    if requested_split is None and has_crossfit(model_doc):
+        if fold is None:
+            raise ModelError(f"{subject}: no cross-fitting fold is recorded for it",
+                             fix="rebuild the workspace with this version of shallowchrome build")
+        fold = fold_id(fold)
+        return ExplainingModel("fold", fold, "none" if fold == ALL_FOLDS else "test", fold_record(model_doc, fold))
+    interp, evaluation = model_splits(model_doc)
+    try:
+        k, part = choose_split(parts, interp, evaluation, requested_split, subject, leak_free)
+    except ModelError as exc:
+        if requested_split is None or not has_crossfit(model_doc) or exc.fix != _MORE_SPLITS:
+            raise
+        raise ModelError(exc.detail, fix="omit --split: the model of its cross-fitting fold explains it") from None
+    return ExplainingModel("split", k, part, split_record(model_doc, k))
 
 
 # --- significance -------------------------------------------------------------------------

@@ -1,20 +1,37 @@
-"""One epigenome, end to end in memory: labels, per-split selection, the interpretation model,
-predictions and contributions. Arrays and DataFrames in, a result object out."""
+"""One epigenome, end to end in memory: labels, per-split selection and evaluation, the interpretation
+model, cross-fitted predictions and contributions. Arrays and DataFrames in, a result object out.
+
+Two kinds of models, for two purposes:
+
+- the benchmark's splits: split 0 is the paper's *interpretation model* (the model summary: weights,
+  Wald p-values, the weights heatmap), splits 1..N the *evaluation* (mean test AUROC, the reference
+  figures), exactly as published;
+- *cross-fitting* (:func:`~shallowchrome.model.selection.crossfit`): K folds over the labelled genes,
+  each gene predicted and explained by the model of the fold that held it out (genes without
+  expression by the model fitted on every labelled gene). These are the per-gene numbers every view
+  shows (``predictions``): one explanation per gene, from a model that never saw its label.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit
 
 from .errors import ModelError
 from .estimator import finite_or_none
 from .labels import binarize, threshold_value
 from .selection import (
+    ALL_FOLDS,
+    N_FOLDS,
     PART_NAMES,
+    TEST,
     UNUSED,
     Configuration,
+    CrossFit,
     SplitResult,
+    crossfit,
     fit_split,
     interpretation_and_evaluation,
     summarise,
@@ -30,26 +47,60 @@ class EpigenomeResult:
     interpretation: SplitResult
     evaluation: list
     summary: dict
-    features: pd.DataFrame  # gene × mark for the interpretation model's configuration
-    predictions: pd.DataFrame
+    features: pd.DataFrame  # gene × mark: each gene's features under its explaining (fold) model's configuration
+    predictions: pd.DataFrame  # cross-fitted: each gene as its fold model predicts and explains it
+    crossfit: CrossFit | None = None
     warnings: list = field(default_factory=list)
     features_by_file: pd.DataFrame | None = None  # gene × "MARK.FORMAT", every input file
 
 
-def _split_record(res: SplitResult, marks: list) -> dict:
-    m = res.model
+def _coefficients(m, marks: list) -> dict:
+    """bias, weights and their Wald statistics (JSON-ready) of a fitted estimator."""
     stats = {}
     for name, arr in (("standard_errors", m.se_), ("z", m.z_), ("p_values", m.pvalues_)):
         stats[name] = {"bias": finite_or_none(arr[0]), **{mk: finite_or_none(v) for mk, v in zip(marks, arr[1:])}}
+    return {"bias": m.intercept_, "weights": {mk: float(w) for mk, w in zip(marks, m.coef_)}, **stats}
+
+
+def _split_record(res: SplitResult, marks: list) -> dict:
+    coefficients = _coefficients(res.model, marks)
     return {
         "split": res.split,
         "configuration": res.configuration.name,
         "formats": dict(res.configuration.formats),
         "validation_auroc": res.validation_auroc,
-        "bias": m.intercept_,
-        "weights": {mk: float(w) for mk, w in zip(marks, m.coef_)},
-        **stats,
+        **coefficients,
         "test": res.test,
+    }
+
+
+def _fold_record(fm, marks: list) -> dict:
+    return {
+        "fold": fm.fold,
+        "n_train": fm.n_train,
+        "configuration": fm.configuration.name,
+        "formats": dict(fm.configuration.formats),
+        "validation_fold": fm.validation_fold,
+        "validation_auroc": fm.validation_auroc,
+        **_coefficients(fm.model, marks),
+        "test": fm.test,
+    }
+
+
+def crossfit_document(cf: CrossFit, marks: list) -> dict:
+    """The ``"crossfit"`` entry of ``model.json``: the scheme, the pooled out-of-fold metrics, one record per fold."""
+    return {
+        "folds": cf.n_folds,
+        "seed": cf.seed,
+        "assignment": f"labelled genes, stratified by label, dealt to {cf.n_folds} folds in a seeded random order "
+                      f"(numpy default_rng([seed, 0xC0F])); predictions.tsv's fold column gives each gene's fold",
+        "selection": "per fold k: each configuration fitted on the folds other than k and its validation fold "
+                     "(its partner: folds paired 0-1, 2-3, ...), the best AUROC on the validation fold chosen and "
+                     "refitted on every fold but k; the all model: the best mean of those AUROCs",
+        "unlabelled": f"genes without expression are explained by the model fitted on every labelled gene "
+                      f"(fold {ALL_FOLDS!r})",
+        "metrics": cf.metrics,
+        "models": [_fold_record(fm, marks) for fm in cf.models],
     }
 
 
@@ -62,12 +113,16 @@ def fit_epigenome(
     splits: dict[int, np.ndarray],
     threshold: str = "median",
     n_eval: int | None = None,
+    n_folds: int = N_FOLDS,
+    seed: int = 0,
 ) -> EpigenomeResult:
     """Fit and evaluate one epigenome.
 
     ``features`` maps configuration name → (n_genes, n_marks) matrix;
     ``rpkm`` has NaN for genes without expression (they are predicted but
-    neither labelled nor used by any split).
+    neither labelled nor used by any split). The benchmark splits give the
+    interpretation model and the evaluation; ``n_folds``-fold cross-fitting
+    (seeded with ``seed``) gives the per-gene predictions and contributions.
     """
     labelled = np.isfinite(rpkm)
     if labelled.sum() < 30:
@@ -89,28 +144,26 @@ def fit_epigenome(
     evaluation = [results[k] for k in eval_ids]
     summary = summarise(evaluation)
 
-    X = features[interp.configuration.name]
-    model = interp.model
-    logit = model.decision_function(X)
-    proba = model.predict_proba(X)[:, 1]
-    contrib = model.contributions(X)
-    part_names = np.array([PART_NAMES[c] for c in (-1, 0, 1, 2)], dtype=object)
-    part = np.where(labelled, splits[interp_id], UNUSED)
+    cf = crossfit(features, configurations, y, labelled, n_folds, seed)
+    logit = cf.logit
+    # every labelled gene is in the test part of its fold's model; the others were never seen by any model
+    part = np.where(labelled, PART_NAMES[TEST], PART_NAMES[UNUSED]).astype(object)
     predictions = pd.DataFrame({
         "logit": logit,
-        "probability": proba,
+        "probability": expit(logit),
         "predicted": (logit > 0).astype(np.int8),
         "rpkm": rpkm,
         "label": pd.Series(y, dtype="Int8").mask(~labelled),
-        "part": part_names[part.astype(int) + 1],
+        "part": part,
+        "fold": pd.Series(np.where(cf.folds >= 0, cf.folds.astype(str), ALL_FOLDS), dtype=object),
     })
     for j, mark in enumerate(marks):
-        predictions[f"contrib_{mark}"] = contrib[:, j]
-    feats = pd.DataFrame(X, columns=marks)
+        predictions[f"contrib_{mark}"] = cf.contributions[:, j]
+    feats = pd.DataFrame(cf.features, columns=marks)
     return EpigenomeResult(
         epigenome=epigenome, marks=list(marks), configurations=configurations,
         threshold={"method": threshold, "rpkm": cut}, interpretation=interp, evaluation=evaluation,
-        summary=summary, features=feats, predictions=predictions,
+        summary=summary, features=feats, predictions=predictions, crossfit=cf,
     )
 
 
@@ -141,4 +194,6 @@ def model_document(result: EpigenomeResult, extra: dict | None = None) -> dict:
                            "test": interp["test"]},
         "splits": [_split_record(r, marks) for r in result.evaluation],
     }
+    if result.crossfit is not None:
+        doc["crossfit"] = crossfit_document(result.crossfit, marks)
     return doc

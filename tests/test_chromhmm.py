@@ -178,20 +178,21 @@ def test_chromhmm_command_end_to_end(fx_ws, tmp_path):
     seg = fixture_segmentation(fx_ws, tmp_path / "E901.bed")
     res = invoke("chromhmm", fx_ws.root, "--segmentation", f"E901={seg}")
     assert res.exit_code == 0, res.output
-    assert "E901  group ranks: Active 1" in res.output and "agreement with the segmentation" in res.output
+    assert "E901  group ranks: Active 2, Enhancers 1, Bivalent 3, Repressed 4" in res.output  # cross-fitted patterns
+    assert "agreement with the segmentation" in res.output
     assert "E903  skipped: its model and the emission table share 1 mark(s) (H3K4me3)" in res.output
     out = fx_ws.interpretation_dir
     states = pd.read_csv(out / "chromhmm.tsv", sep="\t")
     assert states.columns.tolist() == ["epigenome", "state", "group", "n_genes", "mean_logit", "sd_logit", "rank"]
     assert sorted(states.epigenome.unique()) == ["E901", "E902"] and len(states) == 30
-    assert states.groupby("epigenome").n_genes.sum().tolist() == [40, 40]  # the test part of split 0
+    assert states.groupby("epigenome").n_genes.sum().tolist() == [120, 120]  # every labelled gene, each out of fold
     groups = pd.read_csv(out / "chromhmm_groups.tsv", sep="\t")
     assert groups[groups.epigenome == "E901"].group.tolist() == ["Active", "Enhancers", "Bivalent", "Repressed"]
     png = (out / "chromhmm_ranks.png").read_bytes()
     assert png[:8] == PNG_MAGIC and len(png) > 10_000 and (out / "chromhmm_ranks.svg").is_file()
     agree = pd.read_csv(out / "chromhmm_agreement.tsv", sep="\t")
     assert set(agree.epigenome) == {"E901"} and len(agree) == 16
-    assert agree.n_genes.sum() == 40 - (fx_ws.predictions("E901").query("part == 'test'").chrom == "chr3").sum()
+    assert agree.n_genes.sum() == 120 - (fx_ws.predictions("E901").query("part == 'test'").chrom == "chr3").sum()
     # the TSS state is the last column of E901's predictions; the other columns are untouched; E902 unchanged
     after = fx_ws.predictions_path("E901").read_text().splitlines()
     assert after[0].endswith("\tchromhmm_state")
@@ -257,7 +258,7 @@ def test_real_agreement_with_segmentations(real_result):
     assert sorted(agree.epigenome.unique()) == ["E065", "E066", "E079", "E100", "E104"]
     per_epi = agree.groupby("epigenome").apply(agreement_rate, include_groups=False)
     assert (per_epi > 0.6).all(), per_epi
-    assert (agree.groupby("epigenome").n_genes.sum() == 6600).all()
+    assert (agree.groupby("epigenome").n_genes.sum() == 19802).all()  # every labelled gene, each out of fold
     pred = real_result.predictions("E066")
     assert pred.chromhmm_state.notna().all()
     alb = pred.set_index("symbol").loc["ALB"]

@@ -6,8 +6,20 @@ import statsmodels.api as sm
 from shallowchrome.model.errors import ModelError
 from shallowchrome.model.estimator import ShallowChromeClassifier
 from shallowchrome.model.labels import binarize, threshold_value
-from shallowchrome.model.selection import (TEST, TRAIN, VALIDATION, interpretation_and_evaluation,
-                                           random_splits, resolve_configurations)
+from shallowchrome.model.selection import (
+    ALL_FOLDS,
+    TEST,
+    TRAIN,
+    VALIDATION,
+    Configuration,
+    crossfit,
+    crossfit_folds,
+    interpretation_and_evaluation,
+    random_splits,
+    rank_auroc,
+    resolve_configurations,
+    validation_fold,
+)
 
 
 @pytest.fixture
@@ -114,3 +126,76 @@ def test_interpretation_split_is_zero_and_the_others_evaluate():
     assert interpretation_and_evaluation(range(11), 3) == (0, [1, 2, 3])
     assert interpretation_and_evaluation([4, 5]) == (4, [5])
     assert interpretation_and_evaluation([0]) == (0, [0])
+
+
+# --- cross-fitting ------------------------------------------------------------------------
+def test_folds_are_stratified_seeded_and_cover_every_labelled_gene():
+    rng = np.random.default_rng(0)
+    y = (rng.random(1003) < 0.3).astype(np.int8)
+    labelled = rng.random(1003) < 0.9
+    folds = crossfit_folds(y, labelled, 10, seed=4)
+    assert (folds[~labelled] == -1).all() and set(folds[labelled]) == set(range(10))
+    sizes = np.bincount(folds[labelled])
+    assert sizes.max() - sizes.min() <= 1  # balanced ...
+    on = np.bincount(folds[labelled & (y == 1)], minlength=10)
+    assert on.max() - on.min() <= 1  # ... and stratified by label
+    assert (crossfit_folds(y, labelled, 10, seed=4) == folds).all()  # deterministic
+    assert not (crossfit_folds(y, labelled, 10, seed=5) == folds).all()
+    with pytest.raises(ModelError, match="at least 3 folds"):
+        crossfit_folds(y, labelled, 2)
+    with pytest.raises(ModelError, match="needs at least 10 ON and 10 OFF genes"):
+        crossfit_folds(np.r_[np.ones(5), np.zeros(50)].astype(np.int8), np.ones(55, bool), 10)
+
+
+def test_validation_folds_pair_up_and_never_are_the_fold_itself():
+    assert [validation_fold(k, 10) for k in range(10)] == [1, 0, 3, 2, 5, 4, 7, 6, 9, 8]
+    assert [validation_fold(k, 5) for k in range(5)] == [1, 0, 3, 2, 0]
+
+
+def test_rank_auroc_is_roc_auc_score():
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(2)
+    for n in (12, 200, 5000):
+        y = np.r_[0, 1, (rng.random(n - 2) < 0.4)].astype(int)
+        score = np.round(rng.normal(size=n), 1)  # with ties
+        assert rank_auroc(y, score) == pytest.approx(roc_auc_score(y, score), abs=1e-12)
+
+
+def test_crossfit_predicts_each_gene_with_the_model_that_held_it_out(data):
+    X, y = data
+    labelled = np.ones(len(y), bool)
+    labelled[:50] = False  # "no expression": explained by the all model
+    X2 = X * 1.5 + 0.3  # a second, noisier configuration
+    configs = [Configuration("a/a", (("m", "a"),)), Configuration("b/b", (("m", "b"),))]
+    cf = crossfit({"a/a": X, "b/b": X2}, configs, np.where(labelled, y, -1), labelled, n_folds=5, seed=1)
+    assert [fm.fold for fm in cf.models] == [0, 1, 2, 3, 4, ALL_FOLDS]
+    for fm in cf.models:
+        rows = cf.folds == (-1 if fm.fold == ALL_FOLDS else fm.fold)
+        train = labelled & (cf.folds != fm.fold) if fm.fold != ALL_FOLDS else labelled
+        Xc = {"a/a": X, "b/b": X2}[fm.configuration.name]
+        ref = ShallowChromeClassifier().fit(Xc[train], y[train])  # cold start, the fold's own training genes
+        np.testing.assert_allclose(np.r_[fm.model.intercept_, fm.model.coef_], np.r_[ref.intercept_, ref.coef_],
+                                   rtol=1e-7, atol=1e-9)
+        np.testing.assert_allclose(cf.logit[rows], ref.decision_function(Xc[rows]), rtol=1e-7, atol=1e-9)
+        np.testing.assert_allclose(cf.contributions[rows], Xc[rows] * ref.coef_, rtol=1e-7, atol=1e-9)
+        assert fm.n_train == train.sum() and not (train & rows & labelled).any()
+        if fm.fold != ALL_FOLDS:
+            assert fm.validation_fold == validation_fold(fm.fold, 5) and set(fm.validation_auroc) == {"a/a", "b/b"}
+    assert (cf.folds[:50] == -1).all()
+    assert 0.5 < cf.metrics["auroc"] <= 1
+    again = crossfit({"a/a": X, "b/b": X2}, configs, np.where(labelled, y, -1), labelled, n_folds=5, seed=1)
+    assert (again.logit == cf.logit).all()  # deterministic, to the bit
+
+
+def test_warm_start_reaches_the_same_optimum_in_fewer_iterations(data):
+    import copy
+
+    X, y = data
+    full = ShallowChromeClassifier(warm_start=True).fit(X, y)
+    cold = ShallowChromeClassifier().fit(X[100:], y[100:])
+    warm = copy.deepcopy(full).fit(X[100:], y[100:])
+    np.testing.assert_allclose(np.r_[warm.intercept_, warm.coef_], np.r_[cold.intercept_, cold.coef_], rtol=1e-8)
+    assert warm.n_iter_ < cold.n_iter_
+    # a warm start with another number of features, or another pair of classes, starts cold
+    assert ShallowChromeClassifier(warm_start=True).fit(X, y).fit(X[:, :2], y).coef_.shape == (2,)

@@ -51,16 +51,23 @@ Examples:
   shallowchrome explain ws/ ENSG00000163631 --split 4 --format svg
 
 \b
-The explaining model is the interpretation split's (split 0) when the gene is
-in its test part (or unused by it), else the first evaluation split where it
-is in the test part (the output says which split and part). JSON and TSV go to stdout without --out; PNG and SVG
-default to explain_GENE[_GENE...].png|svg in the current folder.
+The explaining model is the gene's cross-fitting fold model: the build splits
+the labelled genes into folds and fits each fold's model on the others, so the
+gene's label was never used and the numbers are those of its row in
+predictions.tsv (and of every page, track and report); genes without
+expression are explained by the model fitted on every labelled gene. The
+output says which model ("fold 3", "all labelled genes") and the gene's part
+for it. --split K explains with a benchmark split's model instead, when the
+gene is in its test part (or unused by it). JSON and TSV go to stdout without
+--out; PNG and SVG default to explain_GENE[_GENE...].png|svg in the current
+folder.
 """)
 @click.argument("workspace", type=click.Path(file_okay=False))
 @click.argument("genes", nargs=-1, required=True)
 @click.option("--epigenomes", callback=comma_list, help="Comma-separated epigenome ids (default: all).")
 @click.option("--split", type=click.IntRange(min=0),
-              help="Explain with this split's model (the gene must be in its test part).")
+              help="Explain with this benchmark split's model instead of the gene's cross-fitting fold model "
+                   "(the gene must be in its test part).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), help="Output format (default: from --out, else json).")
 @click.option("--out", type=click.Path(dir_okay=False), help="File to write (default: stdout for json/tsv).")
 def explain(workspace, genes, epigenomes, split, fmt, out):
@@ -165,7 +172,8 @@ def chromhmm(workspace, emissions, groups, segmentation, manifest, epigenomes):
     Validate the patterns against ChromHMM: match each test gene's pattern to
     the emission vector it correlates with best, rank the states and the state
     groups by the mean logit of their genes and, given segmentations, compare
-    with the state at each gene's TSS.
+    with the state at each gene's TSS. The test genes are every labelled gene,
+    each with the cross-fitted pattern of the fold model that held it out.
     """
     from shallowchrome.tracks.analysis.chromhmm import validate, write_results
     from shallowchrome.tracks.io.segmentation import parse_segmentation_options, read_segmentation_manifest

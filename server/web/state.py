@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from shallowchrome.model.estimator import finite_or_none
-from shallowchrome.model.interpret import SIGNIFICANCE
+from shallowchrome.model.interpret import SIGNIFICANCE, choose_model, has_crossfit
 from shallowchrome.tracks.reference import roadmap_epigenomes
 from shallowchrome.tracks.workspace.layout import Workspace, published_generation
 
@@ -79,6 +79,7 @@ class WorkspaceData:
             "logit": pred["logit"].tolist(), "probability": pred["probability"].tolist(),
             "predicted": pred["predicted"].astype(int).tolist(), "rpkm": pred["rpkm"].tolist(),
             "label": [None if pd.isna(v) else int(v) for v in label], "part": pred["part"].tolist(),
+            "fold": pred["fold"].astype(str).tolist() if "fold" in pred.columns else None,
             "features": {m: feats[m].tolist() for m in marks},
             "contributions": {m: pred[f"contrib_{m}"].tolist() for m in marks},
         }
@@ -156,17 +157,23 @@ class WorkspaceData:
             model = self.models[eid]
             marks = model["marks"]
             col = self.columns[eid]
-            pvals = model["p_values"]
+            # the model that made the gene's row of predictions.tsv: its cross-fitting fold's (none recorded in a
+            # workspace built before cross-fitting: the interpretation split's)
+            explaining = choose_model(model, col["fold"][row]) if col["fold"] and has_crossfit(model) else None
+            record = explaining.record if explaining else model
+            pvals = record["p_values"]
             label = col["label"][row]
             rec = {
                 "epigenome": eid,
                 "tissue": self.tissue(eid),
-                "split": model["interpretation_split"],
+                "split": None if explaining else model["interpretation_split"],
+                "fold": explaining.fold if explaining else None,
+                "model": explaining.label if explaining else f"split {model['interpretation_split']}",
                 "part": col["part"][row],
                 "features": {m: finite_or_none(col["features"][m][row]) for m in marks},
-                "weights": {m: finite_or_none(model["weights"][m]) for m in marks},
+                "weights": {m: finite_or_none(record["weights"][m]) for m in marks},
                 "contributions": {m: finite_or_none(col["contributions"][m][row]) for m in marks},
-                "bias": finite_or_none(model["bias"]),
+                "bias": finite_or_none(record["bias"]),
                 "logit": finite_or_none(col["logit"][row]),
                 "probability": finite_or_none(col["probability"][row]),
                 "predicted": "ON" if col["predicted"][row] == 1 else "OFF",

@@ -1,13 +1,21 @@
 """Regulative patterns read from a workspace: ``explain`` (per gene) and ``weights`` (per epigenome).
 
-The numbers come from the workspace alone: each split's model record from
-``model.json``, the features of that split's configuration from the
-``MARK.FORMAT`` columns of ``features.tsv``, the labels from
-``predictions.tsv`` and the parts from ``splits.tsv.gz``. P-values come from
-statsmodels ``Logit`` refitted on the split's training genes; its
-coefficients are checked against the stored ones, and when statsmodels
-cannot fit (a singular information matrix) or does not reproduce them the
-stored Wald statistics are used and the output says so.
+A gene is explained by its cross-fitting fold's model (the fold that held it
+out; the ``all`` model for genes without expression): the same model, hence
+the same numbers, as its row of ``predictions.tsv``, which every other view
+(gene pages, the API, tracks, reports) reads. ``--split K`` explains with a
+benchmark split's model instead, when the gene is in a part of it that
+model never used. ``weights`` shows the interpretation model (split 0).
+
+The numbers come from the workspace alone: each model record from
+``model.json``, the features of its configuration from the ``MARK.FORMAT``
+columns of ``features.tsv``, the labels and folds from ``predictions.tsv``
+and the parts from ``splits.tsv.gz``. P-values come from statsmodels
+``Logit`` refitted on the model's training genes (a fold's: the labelled
+genes outside it; a split's: its train part); its coefficients are checked
+against the stored ones, and when statsmodels cannot fit (a singular
+information matrix) or does not reproduce them the stored Wald statistics
+are used and the output says so.
 """
 from __future__ import annotations
 
@@ -20,11 +28,13 @@ import pandas as pd
 from shallowchrome.model.errors import InputError, ModelError
 from shallowchrome.model.interpret import (
     SIGNIFICANCE,
+    ExplainingModel,
     WaldFit,
-    choose_split,
+    choose_model,
     fit_wald,
+    fold_record,
+    fold_training,
     is_significant,
-    leak_free_parts,
     model_splits,
     regulative_pattern,
     same_fit,
@@ -39,8 +49,8 @@ log = logging.getLogger(__name__)
 #: Columns of the weights table (one row per epigenome × term).
 WEIGHTS_COLUMNS = ["epigenome", "tissue", "term", "weight", "standard_error", "z", "p_value", "significant", "source"]
 #: Columns of the long (one row per gene × epigenome × term) TSV of explanations.
-EXPLAIN_COLUMNS = ["gene_id", "symbol", "epigenome", "split", "part", "term", "format", "feature", "weight",
-                   "contribution", "normalised", "standard_error", "p_value", "significant", "role", "logit",
+EXPLAIN_COLUMNS = ["gene_id", "symbol", "epigenome", "model", "fold", "split", "part", "term", "format", "feature",
+                   "weight", "contribution", "normalised", "standard_error", "p_value", "significant", "role", "logit",
                    "probability", "predicted", "measured", "rpkm"]
 
 
@@ -53,6 +63,7 @@ class EpigenomeView:
     features: pd.DataFrame
     labels: pd.Series  # Int8, NA for genes without expression
     rpkm: pd.Series
+    folds: pd.Series | None = None  # predictions.tsv's fold column (None in a workspace built before cross-fitting)
     fits: dict = field(default_factory=dict)
 
     @property
@@ -67,8 +78,9 @@ class EpigenomeView:
 def load_view(ws: Workspace, eid: str) -> EpigenomeView:
     """Read what interpreting ``eid`` needs from the workspace."""
     pred = ws.predictions(eid)
+    folds = pred["fold"].astype(str) if "fold" in pred.columns else None
     return EpigenomeView(eid=eid, model=ws.model(eid), features=ws.features(eid), labels=pred["label"],
-                         rpkm=pred["rpkm"])
+                         rpkm=pred["rpkm"], folds=folds)
 
 
 def check_epigenomes(ws: Workspace, requested) -> list[str]:
@@ -84,13 +96,15 @@ def check_epigenomes(ws: Workspace, requested) -> list[str]:
 
 
 def split_features(view: EpigenomeView, record: dict) -> np.ndarray:
-    """(n_genes, n_marks) features of a split's configuration, from the ``MARK.FORMAT`` columns."""
+    """(n_genes, n_marks) features of a model record's configuration (a split's or a fold's), from the
+    ``MARK.FORMAT`` columns."""
     formats = record.get("formats") or {}
     columns = [f"{m}.{formats.get(m)}" for m in view.marks]
     missing = [c for c in columns if c not in view.features.columns]
     if missing:
-        raise ModelError(f"{view.eid}: features.tsv has no column {', '.join(missing)} for split "
-                         f"{record.get('split', view.model.get('interpretation_split'))}",
+        which = f"fold {record['fold']}" if "fold" in record else \
+            f"split {record.get('split', view.model.get('interpretation_split'))}"
+        raise ModelError(f"{view.eid}: features.tsv has no column {', '.join(missing)} for {which}",
                          fix="rebuild the workspace with this version of shallowchrome build")
     return view.features[columns].to_numpy(dtype=np.float64)
 
@@ -101,10 +115,32 @@ def split_statistics(view: EpigenomeView, split: int, parts: np.ndarray) -> Wald
     Falls back to the statistics stored in ``model.json`` (with a warning)
     when statsmodels cannot fit or does not reproduce the stored weights.
     """
-    if split in view.fits:
-        return view.fits[split]
-    record = split_record(view.model, split)
     train = (parts == TRAIN) & view.labels.notna().to_numpy()
+    return _statistics(view, ("split", split), split_record(view.model, split), train)
+
+
+def fold_statistics(view: EpigenomeView, fold) -> WaldFit:
+    """Wald statistics of a cross-fitting fold's model: a statsmodels refit on the labelled genes outside the
+    fold (every labelled gene for the ``all`` model), cached per fold; the same fallback as
+    :func:`split_statistics`."""
+    if view.folds is None:
+        raise ModelError(f"{view.eid}: predictions.tsv has no fold column",
+                         fix="rebuild the workspace with this version of shallowchrome build")
+    record = fold_record(view.model, fold)
+    train = fold_training(view.folds.to_numpy(), view.labels.notna().to_numpy(), fold)
+    return _statistics(view, ("fold", str(record["fold"])), record, train)
+
+
+def model_statistics(view: EpigenomeView, model: ExplainingModel, splits: dict) -> WaldFit:
+    """Wald statistics of the model explaining a gene (a fold's or a split's)."""
+    if model.kind == "fold":
+        return fold_statistics(view, model.id)
+    return split_statistics(view, model.id, splits[model.id])
+
+
+def _statistics(view: EpigenomeView, key, record: dict, train: np.ndarray) -> WaldFit:
+    if key in view.fits:
+        return view.fits[key]
     X = split_features(view, record)[train]
     y = view.labels[train].astype(int).to_numpy()
     try:
@@ -114,9 +150,9 @@ def split_statistics(view: EpigenomeView, split: int, parts: np.ndarray) -> Wald
             raise ModelError(f"the refit differs from model.json by {gap:.2g} (relative); the workspace's files "
                              "disagree, rebuild it")
     except ModelError as exc:
-        log.warning("%s split %d: %s; using the Wald statistics stored in model.json", view.eid, split, exc)
+        log.warning("%s %s %s: %s; using the Wald statistics stored in model.json", view.eid, *key, exc)
         fit = stored_wald(record, view.marks)
-    view.fits[split] = fit
+    view.fits[key] = fit
     return fit
 
 
@@ -134,8 +170,10 @@ def explain(ws: Workspace, queries, epigenomes=None, split: int | None = None,
             alpha: float = SIGNIFICANCE, cache: dict | None = None) -> dict:
     """Explanations of genes × epigenomes: ``{"significance": alpha, "explanations": [...]}``.
 
-    Each explanation names the gene, the epigenome, the explaining split and
-    the gene's part in it (see :func:`~shallowchrome.model.interpret.choose_split`),
+    Each explanation names the gene, the epigenome, the explaining model
+    (``model``: ``fold 3``, ``all labelled genes`` or, with ``split``,
+    ``split 4``; ``fold`` and ``split`` its id, the other None) and the
+    gene's part for it (see :func:`~shallowchrome.model.interpret.choose_model`),
     the measured RPKM and class, the logit, probability and predicted class,
     the bias and one entry per mark (feature φ, weight w, contribution
     ψ = φ·w, bar length normalised to the largest absolute value, standard
@@ -171,10 +209,10 @@ def explain_one(view: EpigenomeView, gene: dict, splits: dict, requested: int | 
     labelled = bool(pd.notna(view.labels.iloc[row]))
     parts = {k: (PART_NAMES[int(splits[k][row])] if labelled and k in splits else "none") for k in [interp, *evaluation]}
     name = gene["symbol"] or gene["gene_id"]
-    k, part = choose_split(parts, interp, evaluation, requested, subject=f"{name} in {view.eid}",
-                           leak_free=leak_free_parts(len(view.model.get("configurations_tried", [])) or 2))
-    record = split_record(view.model, k)
-    stats = split_statistics(view, k, splits[k])
+    fold = None if view.folds is None else view.folds.iloc[row]
+    model = choose_model(view.model, fold, parts, requested, subject=f"{name} in {view.eid}")
+    record = model.record
+    stats = model_statistics(view, model, splits)
     phi = split_features(view, record)[row]
     pattern = regulative_pattern(record, view.marks, phi, stats, alpha)
     label = view.labels.iloc[row]
@@ -182,7 +220,8 @@ def explain_one(view: EpigenomeView, gene: dict, splits: dict, requested: int | 
     return {
         "gene_id": gene["gene_id"], "symbol": gene["symbol"], "chrom": gene["chrom"], "tss": int(gene["tss"]),
         "strand": gene["strand"], "epigenome": view.eid, "tissue": view.tissue,
-        "split": k, "part": part, "interpretation_split": interp, "configuration": record.get("configuration"),
+        "model": model.label, "fold": model.fold, "split": model.split, "part": model.part,
+        "interpretation_split": interp, "configuration": record.get("configuration"),
         "rpkm": None if pd.isna(rpkm) else float(rpkm),
         "measured": None if pd.isna(label) else ("ON" if int(label) == 1 else "OFF"),
         "threshold_rpkm": (view.model.get("threshold") or {}).get("rpkm"),
@@ -196,7 +235,7 @@ def explanations_table(doc: dict) -> pd.DataFrame:
     """The explanations as a long table: one row per gene × epigenome × term (each mark, then the bias)."""
     rows = []
     for e in doc["explanations"]:
-        common = {k: e[k] for k in ("gene_id", "symbol", "epigenome", "split", "part")}
+        common = {k: e.get(k) for k in ("gene_id", "symbol", "epigenome", "model", "fold", "split", "part")}
         tail = {k: e[k] for k in ("logit", "probability", "predicted", "measured", "rpkm")}
         for m in e["marks"]:
             rows.append({**common, "term": m["mark"], **{k: m[k] for k in EXPLAIN_COLUMNS if k in m}, **tail})

@@ -49,11 +49,12 @@ def prediction_autosql(marks: list[str], with_chromhmm: bool) -> AutoSql:
         ("double", "rpkm", "Measured expression, RPKM (nan when the gene is not in the expression table)"),
         ("string", "label", "Measured class: ON, OFF, or NA without expression"),
         ("string", "outcome", "Prediction vs measured class: correct, wrong or unlabelled"),
-        ("string", "part", "Part of the interpretation split: train, validation, test or none"),
+        ("string", "part", "Part of the gene for the model that explains it: test (held out by its cross-fitting "
+                           "fold) or none (no expression)"),
     ]
     fields += [("double", field_name("contrib", m), f"Contribution psi = weight x feature of {m} to the logit")
                for m in marks]
-    fields += [("double", field_name("pvalue", m), f"Wald-test p-value of the {m} weight (the same for every gene)")
+    fields += [("double", field_name("pvalue", m), f"Wald-test p-value of the {m} weight of the gene's fold model")
                for m in marks]
     fields += [
         ("string", "top_mark", "Mark with the largest |contribution| (none when every contribution is 0)"),
@@ -140,12 +141,19 @@ def prediction_items(pred: pd.DataFrame, model: dict, window: int, chrom_sizes: 
         "rpkm": np.where(np.isnan(rpkm), "nan", _fmt(rpkm, "%.6g")).astype(object), "label": label,
         "outcome": outcome, "part": pred["part"].fillna("none").astype(str).to_numpy(dtype=object),
     }
-    pvalues = model.get("p_values", {})
+    from shallowchrome.model.interpret import fold_record, has_crossfit
+
+    folds = pred["fold"].astype(str) if "fold" in pred and has_crossfit(model) else None
     for j, m in enumerate(marks):
         items[field_name("contrib", m)] = _fmt(contrib[:, j])
     for m in marks:
-        p = pvalues.get(m)
-        items[field_name("pvalue", m)] = np.full(len(pred), "nan" if p is None else "%.3g" % p, dtype=object)
+        if folds is None:  # a workspace built before cross-fitting: the interpretation model's, for every gene
+            p = model.get("p_values", {}).get(m)
+            items[field_name("pvalue", m)] = np.full(len(pred), "nan" if p is None else "%.3g" % p, dtype=object)
+        else:
+            text = {f: ("nan" if (p := fold_record(model, f)["p_values"].get(m)) is None else "%.3g" % p)
+                    for f in folds.unique()}
+            items[field_name("pvalue", m)] = folds.map(text).to_numpy(dtype=object)
     items["top_mark"] = top
     items["top_contrib"] = _fmt(top_value)
     if "chromhmm_state" in pred:

@@ -7,8 +7,8 @@ atomically and ``workspace.json`` last.
 A rebuild into an existing workspace reuses the epigenomes whose inputs and
 parameters did not change (:mod:`shallowchrome.tracks.workspace.incremental`;
 ``BuildOptions.force`` recomputes all). The per-epigenome work (reading its
-peak files, features, the fits over every split and configuration,
-predictions) runs in this process, in ``jobs`` local processes, or on a Dask
+peak files, features, the fits over every split and configuration, the
+cross-fitting folds and their per-gene predictions) runs in this process, in ``jobs`` local processes, or on a Dask
 cluster (``BuildOptions.scheduler``); the results come back here and this
 process writes the workspace, the same bytes whichever ran the work.
 """
@@ -28,7 +28,7 @@ from shallowchrome.model.errors import InputError, ModelError
 from shallowchrome.model.features import max_signal_in_windows
 from shallowchrome.model.labels import THRESHOLDS
 from shallowchrome.model.pipeline import fit_epigenome, model_document
-from shallowchrome.model.selection import random_splits, resolve_configurations
+from shallowchrome.model.selection import CROSSFIT_VERSION, N_FOLDS, random_splits, resolve_configurations
 from shallowchrome.tracks.analysis.charts import evaluation_chart
 from shallowchrome.tracks.io.expression import epigenome_rpkm, read_expression
 from shallowchrome.tracks.io.genes import read_genes
@@ -74,6 +74,9 @@ class BuildOptions:
     scheduler: object = None
     #: Recompute every epigenome, even those whose inputs did not change since the workspace was built.
     force: bool = False
+    #: Cross-fitting folds: every labelled gene is predicted and explained by the model of the fold that held it
+    #: out (the folds are seeded with ``seed``, with or without a splits file).
+    folds: int = N_FOLDS
 
 
 @dataclass
@@ -97,6 +100,7 @@ class Fitted:
     n_genes: int
     n_on: int
     files: dict  # file name -> compressed bytes
+    crossfit: dict = field(default_factory=dict)  # the cross-fitted (out-of-fold) metrics: auroc, aupr, f1
     warnings: list = field(default_factory=list)
 
     def contents(self) -> dict:
@@ -126,7 +130,8 @@ def _fit_one(eid: str, files: list[dict], genes: pd.DataFrame, rpkm: np.ndarray,
             peaks["signal"].to_numpy(), window=opts.window)
     features = {c.name: np.column_stack([vectors[(m, c.format_of(m))] for m in marks]) for c in configs}
     try:
-        result = fit_epigenome(eid, marks, configs, features, rpkm, splits, opts.threshold, opts.n_splits)
+        result = fit_epigenome(eid, marks, configs, features, rpkm, splits, opts.threshold, opts.n_splits,
+                               n_folds=opts.folds, seed=opts.seed)
     except ModelError as exc:
         return Skipped(eid, str(exc), marks)
     result.warnings = notes
@@ -162,7 +167,8 @@ def _fit_task(item, genes, splits, opts, all_marks):
     return Fitted(epigenome=eid, marks=list(res.marks), configurations=[c.name for c in res.configurations],
                   configuration=doc["configuration"], split_configurations=[r.configuration.name for r in res.evaluation],
                   summary=res.summary, n_genes=int(labels.notna().sum()), n_on=int((labels == 1).sum()),
-                  files={name: zlib.compress(data, 1) for name, data in rendered.items()}, warnings=res.warnings)
+                  files={name: zlib.compress(data, 1) for name, data in rendered.items()}, warnings=res.warnings,
+                  crossfit=doc["crossfit"]["metrics"])
 
 
 def build_workspace(genes_path, expression_path, peaks_path, out, epigenomes=None, splits_path=None,
@@ -179,6 +185,9 @@ def build_workspace(genes_path, expression_path, peaks_path, out, epigenomes=Non
         raise InputError(None, f"unknown threshold {opts.threshold!r}", fix=f"use one of {', '.join(THRESHOLDS)}")
     if opts.window < 1:
         raise InputError(None, f"window {opts.window} is not a positive number of bp", fix="give the half-width in bp, e.g. 5000")
+    if isinstance(opts.folds, bool) or not isinstance(opts.folds, int) or opts.folds < 3:
+        raise InputError(None, f"{opts.folds!r} cross-fitting folds: at least 3 are needed",
+                         fix=f"give a whole number of folds, e.g. {N_FOLDS}")
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise InputError(out, "exists and is not a folder", fix="give a folder for the workspace")
@@ -272,7 +281,8 @@ def _build(genes_path, expression_path, peaks_path, out: Path, epigenomes, split
         log.info("%s: %d of %d epigenomes reused (inputs and parameters unchanged), %d to compute", out,
                  len(reused), len(jobs), len(todo))
     # the task gets only what it needs: `opts` without the scheduler (a client does not pickle)
-    task_opts = BuildOptions(window=opts.window, threshold=opts.threshold, n_splits=opts.n_splits, seed=opts.seed)
+    task_opts = BuildOptions(window=opts.window, threshold=opts.threshold, n_splits=opts.n_splits, seed=opts.seed,
+                             folds=opts.folds)
     fit = partial(_fit_task, genes=genes, splits=splits, opts=task_opts, all_marks=all_marks)
     tissue_names = tissues()
     extra = {eid: {"tissue": tissue_names.get(eid, ""), "window": opts.window,
@@ -312,11 +322,17 @@ def input_keys(eids, files: dict, rpkm: dict, genes: pd.DataFrame, splits: dict,
     gene_digest = incremental.genes_digest(_gene_columns(genes))
     split_digest = incremental.splits_digest(splits)
     parameters = {"window": opts.window, "threshold": opts.threshold, "splits": opts.n_splits,
+                  "crossfit": crossfit_parameters(opts),
                   "version": package_version(), "format_version": FORMAT_VERSION}
     cache: dict = {}
     return {eid: {"peaks": incremental.peaks_key(files[eid], cache),
                   "expression": incremental.expression_digest(rpkm[eid]),
                   "genes": gene_digest, "splits": split_digest, "parameters": dict(parameters)} for eid in eids}
+
+
+def crossfit_parameters(opts: BuildOptions) -> dict:
+    """What the cross-fitted predictions depend on besides the inputs: folds, their seed, the scheme's revision."""
+    return {"folds": int(opts.folds), "seed": int(opts.seed), "version": CROSSFIT_VERSION}
 
 
 def _gene_columns(genes: pd.DataFrame) -> pd.DataFrame:
@@ -336,14 +352,17 @@ def evaluation_table(chosen, results, skipped) -> pd.DataFrame:
             row.update(status="ok", marks=",".join(res.marks), n_genes=res.n_genes,
                        n_on=res.n_on, n_splits=len(configs), configuration=counts.index[0],
                        auroc_mean=s["auroc"]["mean"], auroc_sd=s["auroc"]["sd"], aupr_mean=s["aupr"]["mean"],
-                       aupr_sd=s["aupr"]["sd"], f1_mean=s["f1"]["mean"], f1_sd=s["f1"]["sd"], reason="")
+                       aupr_sd=s["aupr"]["sd"], f1_mean=s["f1"]["mean"], f1_sd=s["f1"]["sd"],
+                       crossfit_auroc=res.crossfit.get("auroc"), crossfit_aupr=res.crossfit.get("aupr"),
+                       crossfit_f1=res.crossfit.get("f1"), reason="")
         else:
             sk = skipped[eid]
             row.update(status="skipped", marks=",".join(sk.marks), reason=sk.reason)
         row["deepchrome_auroc"] = dc.get(eid, np.nan)
         rows.append(row)
     cols = ["epigenome", "tissue", "status", "marks", "n_genes", "n_on", "n_splits", "configuration",
-            "auroc_mean", "auroc_sd", "aupr_mean", "aupr_sd", "f1_mean", "f1_sd", "deepchrome_auroc", "reason"]
+            "auroc_mean", "auroc_sd", "aupr_mean", "aupr_sd", "f1_mean", "f1_sd", "crossfit_auroc", "crossfit_aupr",
+            "crossfit_f1", "deepchrome_auroc", "reason"]
     frame = pd.DataFrame(rows).reindex(columns=cols)
     for c in ("n_genes", "n_on", "n_splits"):
         frame[c] = frame[c].astype("Int64")
@@ -394,6 +413,7 @@ def _write(out: Path, genes, manifest, splits, chosen, results, skipped, opts, i
         "inputs": {k: (str(Path(v).resolve()) if v else None) for k, v in inputs.items()},
         "parameters": {"window": opts.window, "threshold": opts.threshold, "splits": opts.n_splits,
                        "seed": opts.seed if not inputs["splits"] else None,
+                       "crossfit": crossfit_parameters(opts),
                        "epigenomes": list(requested) if requested else None,
                        "marks": list(marks) if marks else None},
         "epigenomes": status,

@@ -8,7 +8,8 @@ is keyed on and what it wrote::
                    "expression": sha256 of its RPKM column (float64, in gene-table order),
                    "genes": sha256 of the gene table (as written to genes.tsv),
                    "splits": sha256 of the splits (split ids and part codes),
-                   "parameters": {"window", "threshold", "splits", "version", "format_version"}},
+                   "parameters": {"window", "threshold", "splits", "crossfit": {"folds", "seed", "version"},
+                                  "version", "format_version"}},
         "outputs": {"features.tsv": sha256, "predictions.tsv": sha256, "model.json": sha256}}}
 
 A rebuild into the same folder reuses an epigenome (its files are neither
@@ -162,6 +163,11 @@ class Reused:
     @property
     def split_configurations(self) -> list[str]:
         return [s["configuration"] for s in self.doc["splits"]]
+
+    @property
+    def crossfit(self) -> dict:
+        """The cross-fitted (out-of-fold) metrics of model.json: auroc, aupr, f1."""
+        return (self.doc.get("crossfit") or {}).get("metrics") or {}
 
 
 def load_reused(ws: Workspace, eid: str, outputs: dict) -> Reused:
