@@ -17,7 +17,7 @@ from shallowchrome.server.web.app import create_app
 from shallowchrome.tracks.reports.context import ReportContext, ReportOptions
 from shallowchrome.tracks.reports.igv import IGV_REPORT_DEFAULTS, SequenceLessReader, sequence_less
 from shallowchrome.tracks.reports.regions import ensure_copy, fetch_lines, peak_bed_text
-from shallowchrome.tracks.reports.write import write_reports
+from shallowchrome.tracks.reports.write import resolve_genes, write_reports
 from shallowchrome.tracks.workspace.layout import UnknownGeneError, Workspace
 
 FIXTURE = Path(__file__).parent / "data" / "fixture"
@@ -111,9 +111,9 @@ def test_index_keeps_pages_of_earlier_runs(ws, tmp_path):
 
 
 def test_gene_in_the_training_part_of_some_splits_says_which_model_explains_it(pages):
-    html = (pages / "GENE9.html").read_text()  # in the train part of every split in E901 and E902
-    assert html.count("no leak-free model") == 2 and html.count("showing split 0 (train)") == 2
-    assert "split 1 (validation)" in html  # E903 has one configuration: its validation genes are leak-free
+    html = (pages / "GENE9.html").read_text()  # in the train part of every split in E901 and E902 ...
+    # ... but not of its cross-fitting fold's model, which explains it in every epigenome
+    assert "no leak-free model" not in html and len(re.findall(r"<td>fold \d+ \(test\)", html)) == 3
     assert "(no peak)" in html and "0 peaks" in html  # no peak of H3K4me3 in its window
 
 
@@ -121,7 +121,7 @@ def test_chromhmm_state_column_and_track_when_a_segmentation_is_recorded(ws, pag
     html = (pages / "ALB.html").read_text()
     assert "ChromHMM<br>at TSS" in html and "<td>13_ReprPC</td>" in html  # ALB's TSS 53000 is in 52000-54000
     copy = ws / "reports" / "cache" / "chromhmm" / "E901.bed.gz"
-    assert copy.is_file() and Path(f"{copy}.tbi").is_file()
+    assert copy.is_file() and Path(f"{copy}.csi").is_file()
     assert fetch_lines(copy, "chr1", 52000, 54000) == ["chr1\t52000\t54000\t13_ReprPC"]
 
 
@@ -203,7 +203,7 @@ def page_without_expression(ws_no_expression, tmp_path_factory) -> Path:
 def test_gene_without_expression_renders_its_predictions(page_without_expression):
     html = page_without_expression.read_text()
     assert table_rows(html) == EIDS and html.count("no expression data") == 4  # 3 rows + the summary line
-    assert html.count(">split 0 (none)") == 3  # no model used it, so the interpretation split explains it
+    assert html.count(">all labelled genes (none)") == 3  # no fold holds it: the model fitted on every labelled gene
     doc = json.loads((page_without_expression.parent / "index.json").read_text())
     assert all(e["measured"] is None and e["explained"] for e in doc["pages"][0]["epigenomes"].values())
 
@@ -271,7 +271,7 @@ def test_indexed_copy_is_rebuilt_when_its_source_changes(tmp_path):
     os.utime(source, ns=(1, 1))
     ensure_copy(copy, source, lambda s: peak_bed_text(s, "narrowPeak"))
     assert fetch_lines(copy, "chr2", 0, 100) == ["chr2\t10\t20\t7"] and fetch_lines(copy, "chr1", 0, 100) == []
-    assert sorted(p.name for p in copy.parent.iterdir()) == [copy.name, f"{copy.name}.source.json", f"{copy.name}.tbi"]
+    assert sorted(p.name for p in copy.parent.iterdir()) == [copy.name, f"{copy.name}.csi", f"{copy.name}.source.json"]
 
 
 # --- in Chromium -----------------------------------------------------------------------------
@@ -305,10 +305,11 @@ def test_embedded_page_shows_the_tracks_in_chromium_from_disk(pages, chromium):
     for eid in EIDS:
         prediction = next(t for name, t in tracks.items() if name.startswith(eid) and name.endswith("prediction"))
         assert prediction["n"] == 2  # ALB and MYOD1, whose window overlaps
-    assert tracks["E901 H3K4me3 broadPeak"]["n"] >= 1 and tracks["E901 H3K27me3 broadPeak"]["n"] >= 1
+    peaks = {name.rsplit(" ", 1)[0]: t for name, t in tracks.items() if name.endswith(("Peak", " bed"))}
+    assert peaks["E901 H3K4me3"]["n"] >= 1 and peaks["E901 H3K27me3"]["n"] >= 1  # in the explaining model's format
     assert tracks["E901 H3K4me3 \u03c8"]["type"] == "wig" and tracks["E901 H3K4me3 \u03c8"]["n"] >= 1
     assert tracks["E901 ChromHMM"]["n"] == 11 and "E902 ChromHMM" not in tracks
-    assert {"E903 H3K4me3 narrowPeak", "E903 DNase bed", "E903 DNase \u03c8"} <= set(tracks)
+    assert {"E903 H3K4me3", "E903 DNase"} <= set(peaks) and "E903 DNase \u03c8" in tracks
 
 
 @pytest.fixture
@@ -388,3 +389,180 @@ def test_server_unknown_gene_is_a_404_with_suggestions(served):
     html = r.get_data(as_text=True)
     assert r.status_code == 404 and "unknown gene &#39;MYOD&#39;" in html and 'href="/reports/MYOD1"' in html
     assert not (root / "reports" / "cache" / "pages").exists()
+
+
+# --- many epigenomes: a few explained and shown, every one listed and one click away --------------
+@pytest.fixture
+def one_shown(monkeypatch):
+    """Pages that explain and show one epigenome by default (the best-modelled), as 4 of 56 would be."""
+    from shallowchrome.tracks.reports import context
+
+    monkeypatch.setattr(context, "DEFAULT_SHOWN", 1)
+
+
+def more_tracks(html: str) -> list[dict]:
+    text = re.search(r'<script type="application/json" id="sc-more-tracks">(.*?)</script>', html, re.S).group(1)
+    assert "<" not in text and "@" not in text  # nothing closes the element or looks like a marker
+    return json.loads(text)
+
+
+def test_a_page_explains_the_best_modelled_and_lists_every_epigenome(ws, one_shown):
+    from shallowchrome.tracks.reports.page import gene_page
+
+    ctx = ReportContext(Workspace.open(ws), None, ReportOptions(embed=False))
+    aurocs = {e: ctx.sources[e].auroc for e in EIDS}
+    best = max(EIDS, key=lambda e: aurocs[e])
+    assert ctx.ranked()[0] == best and ctx.default_shown() == [best]
+    genes, _ = resolve_genes(ctx.ws, ["ALB"])
+    page = gene_page(ctx, genes[0])
+    html = page.html
+    assert table_rows(html) == [best]  # the explained epigenome's table
+    assert re.findall(r'<tr data-eid="(E\d+)"', html) == EIDS  # every epigenome is listed ...
+    assert html.count('class="sc-show"') == 3 and html.count(" checked>") == 1  # ... with its box
+    hidden = more_tracks(html)  # ... and its tracks embedded, not loaded
+    assert {t["scEpigenome"] for t in hidden} == set(EIDS) - {best}
+    assert all(t["url"].startswith("data:application/gzip;base64,") for t in hidden)
+    orders = [t["order"] for t in hidden]
+    assert orders == sorted(orders) and min(orders) > 1  # each takes its place when loaded
+    summary = page.summary["epigenomes"]
+    assert list(summary) == EIDS and summary[best]["source"] == "explanation" and summary[best]["explained"]
+    for eid in set(EIDS) - {best}:  # the hub's prediction item: the interpretation model's numbers
+        assert summary[eid]["source"] == "hub" and not summary[eid]["explained"]
+        assert 0 <= summary[eid]["probability"] <= 1 and summary[eid]["predicted"] in ("ON", "OFF")
+    again = gene_page(ctx, genes[0], ["E903"])  # another epigenome asked for: explained too
+    assert table_rows(again.html) == sorted({best, "E903"}, key=EIDS.index)
+
+
+def test_the_epigenomes_to_show_are_checked(ws, monkeypatch):
+    from shallowchrome.tracks.reports import context
+    from shallowchrome.tracks.reports.context import SelectionError
+
+    ctx = ReportContext(Workspace.open(ws), None)
+    assert ctx.shown(["E903", " E901 ", ""]) == EIDS  # the default ones (all 3 here) plus those named
+    with pytest.raises(SelectionError, match=r"unknown epigenome\(s\) to show: e901 \(did you mean E901\?\), "
+                                             r"E999; fix: pick epigenomes of this workspace \(E901, E902, E903\)"):
+        ctx.shown(["e901", "E999"])
+    monkeypatch.setattr(context, "DEFAULT_SHOWN", 1)
+    monkeypatch.setattr(context, "MAX_SHOWN", 2)
+    with pytest.raises(SelectionError, match="3 epigenomes to show .* a page explains at most 2"):
+        ctx.shown(EIDS)
+
+
+def test_page_control_adds_and_removes_an_epigenomes_tracks_in_chromium(ws, one_shown, tmp_path, chromium):
+    result = write_reports(ws, ["ALB"], out=tmp_path)
+    html = result.pages[0].read_text()
+    best = table_rows(html)[0]
+    other = next(e for e in EIDS if e != best)
+    page, foreign = open_page(chromium, result.pages[0].as_uri(), lambda url: url.startswith(("file:", "data:")))
+    names = "() => window.igvBrowser.findTracks(t => t.config && t.config.scEpigenome).map(t => t.name)"
+    try:
+        before = page.evaluate(names)
+        page.check(f'input.sc-show[data-eid="{other}"]')
+        page.wait_for_function(f"() => window.igvBrowser.findTracks(t => t.config && t.config.scEpigenome === "
+                               f"'{other}').length > 0 && !document.querySelector('input[data-eid=\"{other}\"]').disabled")
+        added = page.evaluate(IGV_STATE)
+        both = [n.split()[0] for n in page.evaluate(names)]
+        count = page.inner_text("#sc-count")
+        page.uncheck(f'input.sc-show[data-eid="{best}"]')
+        page.wait_for_function(f"() => !document.querySelector('input[data-eid=\"{best}\"]').disabled")
+        after = page.evaluate(names)
+        page.fill("#sc-filter", other.lower())
+        visible = page.eval_on_selector_all("#all-epigenomes tbody tr", "rows => rows.filter(r => !r.hidden).length")
+    finally:
+        page.close()
+    assert not foreign
+    assert before and all(n.startswith(best) for n in before)  # only the explained epigenome at first
+    prediction = next(t for t in added["tracks"] if t["name"].startswith(other) and t["name"].endswith("prediction"))
+    assert prediction["n"] == 2 and count == "2"  # its items came with the page: ALB and MYOD1
+    assert both == sorted(both, key=EIDS.index)  # in workspace order, wherever it was added
+    assert after and all(n.startswith(other) for n in after)  # the first one's tracks are gone
+    assert visible == 1
+
+
+def test_server_selection_is_in_the_page_cache_key_and_bad_ids_are_a_400(served, one_shown):
+    root, app, base = served
+    client = app.test_client()
+    default = client.get("/reports/ALB")
+    chosen = client.get("/reports/ALB?epigenomes=E903&epigenomes=E901")
+    assert default.status_code == chosen.status_code == 200
+    assert len(table_rows(default.get_data(as_text=True))) == 1
+    html = chosen.get_data(as_text=True)
+    assert set(table_rows(html)) >= {"E901", "E903"}
+    extra = ",".join(e for e in table_rows(html) if e not in table_rows(default.get_data(as_text=True)))
+    assert f'href="/reports/ENSG00000900000?embed=1&amp;epigenomes={extra}"' in html  # the copy keeps them
+    assert 'id="sc-explain"' in html  # a server page can be asked for other epigenomes
+    pages = sorted(p.name for p in (root / "reports" / "cache" / "pages").glob("ALB.noembed.*.html"))
+    assert len(pages) == 2 and len({p.split(".")[2] for p in pages}) == 2  # one per selection, same key
+    assert client.get("/reports/ALB?epigenomes=E901,E903").get_data() == chosen.get_data()  # from the cache
+    bad = client.get("/reports/ALB?epigenomes=E999")
+    text = bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "unknown epigenome(s) to show: E999; fix: pick epigenomes" in text
+    assert "Traceback" not in text and len(list((root / "reports" / "cache" / "pages").iterdir())) == 2
+
+
+def test_warm_up_reads_ahead_and_the_server_adopts_its_context(ws, tmp_path):
+    import time
+
+    from shallowchrome.tracks.reports import cache as report_cache
+
+    root = shutil.copytree(ws, tmp_path / "ws", symlinks=True)
+    snapshot = {p: p.stat().st_mtime_ns for p in root.rglob("*") if p.is_file()}
+    pinned = Workspace.open(root).pin()
+    ctx = report_cache.warm_up(pinned)
+    assert ctx is not None and "splits" in ctx.explain_cache
+    assert {("view", e) for e in ctx.default_shown()} <= set(ctx.explain_cache)  # read, fitted
+    assert {p: p.stat().st_mtime_ns for p in root.rglob("*") if p.is_file()} == snapshot  # nothing written
+    cache = report_cache.ReportCache(pinned)
+    assert cache._base(pinned) is ctx  # the first page starts from it, taken once
+    assert report_cache._warmed(pinned, report_cache.data_key(pinned)) is None
+    # an app warms its workspace up in a thread, unless told not to
+    other = shutil.copytree(ws, tmp_path / "other", symlinks=True)
+    create_app(other, {"REPORTS_WARMUP": False})
+    app = create_app(root)
+    where = (str(root), str(Workspace.open(root).pin().data))
+    deadline = time.monotonic() + 60
+    while where not in report_cache._WARM and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert where in report_cache._WARM and not any(k[0] == str(other) for k in report_cache._WARM)
+    assert app.test_client().get("/reports/ALB").status_code == 200 and where not in report_cache._WARM
+
+
+# --- the peak index ------------------------------------------------------------------------------------
+def index_files(ws_root: Path) -> dict:
+    folder = ws_root / "reports" / "cache" / "peaks"
+    return {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
+
+
+def test_build_indexes_each_input_content_once_and_rebuilds_only_what_changed(fixture_ws, tmp_path):
+    from shallowchrome.tracks.workspace.pipeline import peak_index_step
+
+    root = shutil.copytree(fixture_ws, tmp_path / "ws", symlinks=True)
+    ws = Workspace.open(root)
+    info = ws.info
+    recorded = {rec["sha256"]: rec["format"] for e in info["epigenomes"].values()
+                for rec in e["inputs"]["peaks"].values()}
+    files = index_files(root)
+    expected = {f"{sha[:32]}.{fmt}.bed.gz{suffix}" for sha, fmt in recorded.items()
+                for suffix in ("", ".csi", ".source.json")}
+    assert set(files) == expected  # made by the build (its peak index step), one per content
+    stamp = json.loads((ws.peak_index_dir / next(n for n in files if n.endswith(".json"))).read_text())
+    assert set(stamp) == {"version", "sha256", "format"}  # no path, no time: the same in every build
+    (ws.peak_index_dir / "E901-H3K4me3.broadPeak.bed.gz.tbi").write_text("left by an older version")
+    assert peak_index_step(ws, jobs=2) == (len(recorded), {})
+    assert index_files(root) == files  # nothing made again, the stale file gone
+    # a copy lost, and an input changed since the build: the first is made again, the second refused
+    ctx = ReportContext(ws, None)
+    lost, *others = ctx.input_copies()
+    lines = fetch_lines(lost.copy, "chr1", 0, 10**9)
+    lost.copy.unlink()
+    other = next(c for c in others if c.copy != lost.copy)
+    changed = tmp_path / "changed"
+    shutil.copy(other.source, changed)  # the workspace's inputs are the fixture's: pretend on a copy
+    eid, key = next((e, k) for e in EIDS for k, c in ctx.sources[e].peak_copies.items() if c == other)
+    ctx.sources[eid].peak_copies[key] = type(other)(other.copy.with_name("0" * 32 + ".x.bed.gz"), changed,
+                                                    other.fmt, "f" * 64)
+    path, note = ctx.peak_copy(eid, *key)
+    assert path is None and "changed since the workspace was built (its sha256 differs" in note
+    ctx.prepare(jobs=2)
+    assert lost.copy.is_file() and fetch_lines(lost.copy, "chr1", 0, 10**9) == lines  # made again, the same
+    assert fetch_lines(lost.copy, "chrZ", 0, 10) == []  # a chromosome it lacks: no data

@@ -2,24 +2,50 @@
 
 Served without igv.js inlined (it loads ``/static/igv/igv.min.js``, which the
 browser caches across pages: ~0.15 MB per page instead of ~1.6 MB);
-``?embed=1`` gives the self-contained page (to save or e-mail). Pages are
+``?embed=1`` gives the self-contained page (to save or e-mail). A page explains
+and shows the best-modelled epigenomes; ``?epigenomes=E066,E071`` (or the
+parameter repeated) adds others, at most 16 in all (an unknown id, or more,
+answers 400 with one line saying so). Pages are
 cached under ``WS/reports/cache/`` (the one place the server writes) and
 regenerated when the workspace's models change; see
-:mod:`shallowchrome.tracks.reports.cache`. An unknown gene answers 404 with
+:mod:`shallowchrome.tracks.reports.cache`. When the app is made, a thread
+warms the report context up (imports, models, splits; it reads, never
+writes), so that the first page takes about as long as later ones;
+``create_app(ws, {"REPORTS_WARMUP": False})`` leaves it out. An unknown gene answers 404 with
 suggestions; a symbol naming several genes lists them.
 """
 from __future__ import annotations
+
+import logging
+import threading
 
 from flask import Blueprint, current_app, redirect, render_template, request, send_file, url_for
 
 from shallowchrome.model.errors import ShallowChromeError
 from shallowchrome.server.web.state import data, public_message
-from shallowchrome.tracks.reports.cache import RETRY_AFTER, ReportBusy, ReportCache, WorkspaceIncomplete
-from shallowchrome.tracks.reports.context import ReportOptions
+from shallowchrome.tracks.reports.cache import RETRY_AFTER, ReportBusy, ReportCache, WorkspaceIncomplete, warm_up
+from shallowchrome.tracks.reports.context import ReportOptions, SelectionError
 from shallowchrome.tracks.workspace.layout import UnknownGeneError
 
 bp = Blueprint("reports", __name__)
 EXTENSION = "shallowchrome.reports"
+#: App config key: warm the report context up when the app is made (default on).
+WARMUP = "REPORTS_WARMUP"
+log = logging.getLogger(__name__)
+
+
+@bp.record_once
+def _start_warm_up(state) -> None:
+    app = state.app
+    if app.config.get(WARMUP, True):
+        threading.Thread(target=_warm_up, args=(app,), name="shallowchrome-reports-warm-up", daemon=True).start()
+
+
+def _warm_up(app) -> None:
+    try:
+        warm_up(data(app).ws)
+    except Exception:  # noqa: BLE001 - an optimisation only: the first page says what is wrong, if anything
+        log.debug("report warm-up failed", exc_info=True)
 
 
 def report_cache() -> ReportCache:
@@ -28,8 +54,9 @@ def report_cache() -> ReportCache:
     if cache is None:
         root = request.script_root
         links = (("gene page", f"{root}/genes/{{gene_id}}"), ("browser", f"{root}/browser?locus={{gene_id}}"),
-                 ("self-contained copy", f"{root}/reports/{{gene_id}}?embed=1"))
-        options = ReportOptions(embed=False, igv_js_url=url_for("static", filename="igv/igv.min.js"), links=links)
+                 ("self-contained copy", f"{root}/reports/{{gene_id}}?embed=1{{selection}}"))
+        options = ReportOptions(embed=False, igv_js_url=url_for("static", filename="igv/igv.min.js"), links=links,
+                                selection_links=True)
         cache = current_app.extensions.setdefault(EXTENSION, ReportCache(data().ws, options))
     return cache
 
@@ -59,8 +86,11 @@ def report(query):
         return render_template("site/report_missing.html", q=query, message=None, suggestions=[],
                                hits=[d.gene_record(int(g["row"])) for g in genes])
     embed = request.args.get("embed", "").lower() in ("1", "true", "yes")
+    shown = [e.strip() for value in request.args.getlist("epigenomes") for e in value.split(",") if e.strip()]
     try:
-        path = report_cache().page(genes[0], embed=embed, ws=d.ws)
+        path = report_cache().page(genes[0], embed=embed, ws=d.ws, shown=shown)
+    except SelectionError as exc:
+        return render_template("site/error.html", status=400, message=public_message(exc)), 400
     except ReportBusy as exc:
         html = render_template("site/error.html", status=503, message=public_message(exc), retry=RETRY_AFTER)
         return html, 503, {"Retry-After": str(RETRY_AFTER)}

@@ -8,9 +8,10 @@ Checks, each problem reported as ``file:line: message``:
   type, shortLabel (≤ 17 characters), longLabel (≤ 80), only known settings,
   and bigDataUrl unless it is a container (composite, superTrack, multiWig,
   view);
-- parents exist and are containers; subtracks of a composite carry a value for
-  every subGroup of the composite, each defined there; sortOrder/dimensions
-  name defined subGroups;
+- parents exist and are containers (``parent NAME [on|off]``); subtracks of a
+  composite carry a value for every subGroup of the composite, each defined
+  there; subGroup tags and values are identifiers; sortOrder/dimensions name
+  defined subGroups, dimensions as ``dimX``/``dimY``/``dimA``...;
 - every bigDataUrl resolves to a local file (relative to the trackDb, or under
   the base URL recorded in tracks.json) that pyBigWig opens as the type says;
 - for ``bigBed N``: N equals the file's definedFieldCount (header byte 34);
@@ -19,6 +20,10 @@ Checks, each problem reported as ``file:line: message``:
   searchIndex field has an extra index that finds the file's first item;
 - every track has an html description page (its own or a parent's) that
   exists, and so does the hub's descriptionUrl.
+
+The summary counts the tracks visible by default (a data track whose own or
+inherited visibility is not ``hide`` and whose every parent is on and
+visible); UCSC asks public hubs for at most :data:`MAX_VISIBLE`.
 """
 from __future__ import annotations
 
@@ -30,7 +35,7 @@ from pathlib import Path
 from shallowchrome.model.errors import InputError
 from shallowchrome.tracks.hub import bbifile
 from shallowchrome.tracks.hub.bigbed import parse_autosql_names
-from shallowchrome.tracks.hub.trackdb import LONG_LABEL_MAX, SHORT_LABEL_MAX, UNSAFE_LABEL
+from shallowchrome.tracks.hub.trackdb import LONG_LABEL_MAX, MAX_VISIBLE, SHORT_LABEL_MAX, UNSAFE_LABEL
 from shallowchrome.tracks.workspace.layout import HUB_DIR, HUB_TXT, TRACKS_JSON
 
 CONTAINER_KEYS = ("compositeTrack", "superTrack", "container", "view")
@@ -50,6 +55,9 @@ RANGE_PREFIXES = ("filter", "filterByRange", "filterLimits")
 NUMERIC = {"int", "uint", "short", "ushort", "byte", "ubyte", "float", "double", "bigint"}
 INHERITED = ("mouseOver", "searchIndex", "itemRgb", "html")
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_TAG = re.compile(r"^[A-Za-z0-9_]+$")
+_DIMENSION = re.compile(r"^dim[XYA-Z]$")
+VISIBILITIES = ("hide", "dense", "squish", "pack", "full")
 _FIELD_REF = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
 _AS_TYPED = re.compile(r"^\s*([A-Za-z_]\w*)(?:\s*\[\s*\w*\s*\])?\s+([A-Za-z_]\w*)\s*;")
 
@@ -82,14 +90,16 @@ class HubReport:
     n_genomes: int = 0
     n_tracks: int = 0
     n_files: int = 0
+    n_visible: int = 0  # data tracks visible by default
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
     def summary(self) -> str:
+        crowded = f"; UCSC asks public hubs for at most {MAX_VISIBLE}" if self.n_visible > MAX_VISIBLE else ""
         return (f"hub OK: {self.hub_txt} ({self.n_genomes} genome(s), {self.n_tracks} tracks, "
-                f"{self.n_files} track files opened)")
+                f"{self.n_files} track files opened, {self.n_visible} visible by default{crowded})")
 
 
 def parse_stanzas(path: Path) -> tuple[list[Stanza], list[str]]:
@@ -215,6 +225,7 @@ def _check_trackdb(path: Path, resolve, report: HubReport) -> None:
             problems.append(f"{t.where('track')}: track {name} is defined twice (also line {by_name[name].lines['track']})")
         by_name[name] = t
     report.n_tracks += len(by_name)
+    report.n_visible += sum(1 for t in by_name.values() if not t.is_container and visible_by_default(t, by_name))
     for t in by_name.values():
         _check_stanza(t, by_name, problems)
         _check_html(t, path.parent, resolve, problems)
@@ -242,8 +253,15 @@ def _check_stanza(t: Stanza, by_name: dict, problems: list) -> None:
         problems.append(f"{t.where('longLabel')}: track {name}: longLabel is longer than {LONG_LABEL_MAX} characters")
     if not t.is_container and not s.get("bigDataUrl"):
         problems.append(f"{t.where()}: track {name} lacks the required setting bigDataUrl")
+    if "visibility" in s and s["visibility"] not in VISIBILITIES:
+        problems.append(f"{t.where('visibility')}: track {name}: visibility {s['visibility']!r} is not one of "
+                        f"{', '.join(VISIBILITIES)}")
     if "parent" in s:
-        pname = s["parent"].split()[0] if s["parent"].split() else ""
+        words = s["parent"].split()
+        pname = words[0] if words else ""
+        if len(words) > 2 or len(words) == 2 and words[1] not in ("on", "off"):
+            problems.append(f"{t.where('parent')}: track {name}: parent must be 'NAME', 'NAME on' or 'NAME off', "
+                            f"not {s['parent']!r}")
         parent = by_name.get(pname)
         if parent is None:
             problems.append(f"{t.where('parent')}: track {name}: parent {pname} is not defined")
@@ -253,6 +271,11 @@ def _check_stanza(t: Stanza, by_name: dict, problems: list) -> None:
     groups = _subgroup_defs(t, problems)
     for key in ("sortOrder", "dimensions"):
         pairs = [p.split("=", 1) for p in s.get(key, "").split() if "=" in p]
+        if key == "dimensions":
+            for dim, _ in pairs:
+                if not _DIMENSION.match(dim):
+                    problems.append(f"{t.where(key)}: track {name}: dimensions names {dim}; use dimX, dimY "
+                                    "and dimA, dimB, ...")
         for tag in (a if key == "sortOrder" else b for a, b in pairs):
             if groups is not None and tag not in groups:
                 problems.append(f"{t.where(key)}: track {name}: {key} names subGroup {tag}, which is not defined")
@@ -280,7 +303,14 @@ def _subgroup_defs(t: Stanza, problems: list):
             if len(parts) < 3 or any("=" not in p for p in parts[2:]):
                 problems.append(f"{t.where(key)}: track {t.name}: {key} must be 'tag Title value=Label ...'")
                 continue
-            defs[parts[0]] = {p.split("=", 1)[0] for p in parts[2:]}
+            values = [p.split("=", 1)[0] for p in parts[2:]]
+            bad = [v for v in [parts[0], *values] if not _TAG.match(v)]
+            if bad:
+                problems.append(f"{t.where(key)}: track {t.name}: {key}: {', '.join(map(repr, bad))} must be "
+                                "identifiers (letters, digits, _); the Label after = is what UCSC shows")
+            if len(set(values)) != len(values):
+                problems.append(f"{t.where(key)}: track {t.name}: {key} defines a value twice")
+            defs[parts[0]] = set(values)
     return defs if defs else ({} if t.settings.get("compositeTrack", "").startswith("on") else None)
 
 
@@ -334,6 +364,20 @@ def _chain(t: Stanza, by_name: dict) -> list[Stanza]:
         seen.add(pname)
         out.append(by_name[pname])
     return out
+
+
+def visible_by_default(t: Stanza, by_name: dict) -> bool:
+    """Whether UCSC shows ``t`` when the hub is attached: no ``hide`` on it or above it (its own
+    visibility, else the nearest parent's; none at all counts as shown) and every parent on."""
+    chain = _chain(t, by_name)
+    for node in chain[:-1]:  # a subtrack (or view) is off when its parent line says so
+        if node.settings.get("parent", "").split()[1:2] == ["off"]:
+            return False
+    for node in chain[1:]:  # every container above must be visible
+        if node.settings.get("visibility") == "hide":
+            return False
+    own = next((n.settings["visibility"] for n in chain if "visibility" in n.settings), None)
+    return own != "hide"
 
 
 def _inherited(t: Stanza, by_name: dict, key: str):

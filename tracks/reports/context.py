@@ -1,36 +1,66 @@
 """What the report pages of one workspace share: options, the sources of each epigenome, the explain cache.
 
 A :class:`ReportContext` is made once per workspace (per process) and reused
-for every page: it reads the models, predictions, the hub's track manifest
+for every page: it reads the models, the hub's track manifest
 (``WS/hub/tracks.json``), the peak manifest (``WS/peaks.tsv``) and the ChromHMM
 segmentations recorded by ``shallowchrome chromhmm``
-(``WS/interpretation/chromhmm.json``), and makes indexed copies of the input
-files on first use (see :mod:`shallowchrome.tracks.reports.regions`).
-Coordinates are 0-based, half-open.
+(``WS/interpretation/chromhmm.json``); an epigenome's predictions.tsv is read
+only when a page explains it. The indexed copies of the input files are made
+after the tracks (the pipeline's peak index) and, when missing, on first use,
+several at a time (see :mod:`shallowchrome.tracks.reports.regions`).
+
+A page explains and shows a few epigenomes (:meth:`ReportContext.shown`: the
+:data:`DEFAULT_SHOWN` best-modelled by test AUROC, plus any the user names, at
+most :data:`MAX_SHOWN`); every other one is listed with its prediction item
+(:meth:`ReportContext.prediction_item`, the hub's numbers) and its tracks are
+one click away. Coordinates are 0-based, half-open.
 """
 from __future__ import annotations
 
+import copy
+import difflib
+import functools
 import json
 import logging
+import math
 import operator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from shallowchrome.model.errors import InputError, ShallowChromeError
 from shallowchrome.tracks.analysis.explain import check_epigenomes
+from shallowchrome.tracks.hub.trackdb import group_of
 from shallowchrome.tracks.io.chromsizes import load_chrom_sizes
-from shallowchrome.tracks.reports.regions import ensure_copy, peak_bed_text, safe_name, segmentation_bed_text
+from shallowchrome.tracks.reports.regions import (
+    PeakCopy,
+    ensure_copy,
+    fetch_lines,
+    make_copies,
+    peak_copy_of,
+    recorded_checksums,
+    safe_name,
+    segmentation_bed_text,
+    tabix_header,
+)
 from shallowchrome.tracks.workspace.layout import DEFAULT_GENOME, Workspace, track_filename
 
 log = logging.getLogger(__name__)
 
 MAX_FLANK = 1_000_000
+#: Epigenomes a page explains and shows by default (the best-modelled), and at most (with the user's).
+DEFAULT_SHOWN, MAX_SHOWN = 4, 16
+#: Threads that make missing indexed copies while a page waits.
+COPY_THREADS = 2
 DEFAULT_IGV_URL = "/static/igv/igv.min.js"
 #: File stems a page may not take (the index, and names Windows reserves).
 RESERVED_STEMS = {"INDEX", "CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
                   *(f"LPT{i}" for i in range(1, 10))}
+
+
+class SelectionError(InputError):
+    """The epigenomes a page should show are unknown, or too many."""
 
 
 @dataclass
@@ -40,13 +70,16 @@ class ReportOptions:
     ``flank``: bp shown either side of the TSS. ``embed``: inline igv.js (the
     page opens from disk) or load it from ``igv_js_url``. ``links``: (label,
     href) pairs for the page's header; ``{gene_id}`` in an href is replaced by
-    the gene's id.
+    the gene's id, ``{selection}`` by ``&epigenomes=...`` naming the shown
+    epigenomes beyond the default ones. ``selection_links``: the page links
+    itself with another selection (``?epigenomes=``), for pages a server makes.
     """
 
     flank: int = 10_000
     embed: bool = True
     igv_js_url: str = DEFAULT_IGV_URL
     links: tuple = (("all reports", "index.html"),)
+    selection_links: bool = False
 
     def check(self) -> "ReportOptions":
         """Validate the options (a bad ``flank`` is an :class:`InputError`); returns them, ``flank`` as an int."""
@@ -77,20 +110,42 @@ class Region:
 
 @dataclass
 class EpigenomeSources:
-    """What the pages need of one epigenome: model, predictions, hub tracks, input files."""
+    """What the pages need of one epigenome: model, predictions (read on first use), hub tracks, input files."""
 
     eid: str
     tissue: str
     model: dict
-    predictions: pd.DataFrame
+    load_predictions: object  # () → predictions.tsv as a DataFrame
     predictions_bed: Path
     contributions: dict  # mark → the hub's contribution bigWig
     peak_files: dict  # (mark, format) → input peak file
     segmentation: Path | None
+    peak_copies: dict = field(default_factory=dict)  # (mark, format) → its PeakCopy
+    group: str = "Other"  # the Roadmap group
+    _predictions: pd.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def predictions(self) -> pd.DataFrame:
+        """predictions.tsv (read once, when first needed)."""
+        if self._predictions is None:
+            self._predictions = self.load_predictions()
+        return self._predictions
 
     @property
     def marks(self) -> list[str]:
         return list(self.model["marks"])
+
+    @property
+    def auroc(self) -> float | None:
+        """The mean test AUROC over the evaluation splits (None when not recorded)."""
+        value = ((self.model.get("metrics") or {}).get("auroc") or {}).get("mean")
+        return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else None
+
+    @functools.cached_property
+    def item_fields(self) -> list[str]:
+        """Column names of the hub's prediction items (the last header line of predictions.bed.gz)."""
+        header = tabix_header(self.predictions_bed)
+        return header[-1].lstrip("#").split("\t") if header else []
 
     def format_of(self, mark: str) -> str | None:
         """The peak format of ``mark`` in the interpretation model."""
@@ -108,31 +163,117 @@ class ReportContext:
             raise InputError(ws.root, "has no fitted epigenome to report on",
                              fix="rebuild it with `shallowchrome build`")
         manifest = hub_manifest(ws)
+        info = ws.info
         self.genome = manifest.get("genome") or DEFAULT_GENOME
-        self.window = int(ws.info["parameters"]["window"])
+        self.window = int(info["parameters"]["window"])
         self.sizes = chrom_sizes(ws, self.genome)
         self.cache_dir = ws.report_cache_dir
         peaks = pd.read_csv(ws.peaks_path, sep="\t", dtype=str)
         segmentations = recorded_segmentations(ws)
-        self.sources = {eid: epigenome_sources(ws, eid, manifest, peaks, segmentations.get(eid)) for eid in self.eids}
-        self.has_chromhmm = any("chromhmm_state" in s.predictions for s in self.sources.values())
+        self.sources = {eid: epigenome_sources(ws, eid, manifest, peaks, segmentations.get(eid), info)
+                        for eid in self.eids}
+        self.has_chromhmm = any("chromhmm_state" in s.item_fields for s in self.sources.values())
         self.explain_cache: dict = {}
         self._ambiguous = ambiguous_symbols(ws.genes())
+        self._current: set = set()  # copies found current (not stamped again by every page)
+
+    def with_options(self, options: ReportOptions) -> "ReportContext":
+        """This context with other page options, sharing its sources, explanations, fits and copies."""
+        other = copy.copy(self)
+        other.options = options.check()
+        return other
+
+    # which epigenomes a page explains ---------------------------------------
+    def ranked(self) -> list[str]:
+        """The epigenomes by test AUROC, best first (those without one last; ties in workspace order)."""
+        order = {eid: i for i, eid in enumerate(self.eids)}
+        return sorted(self.eids, key=lambda e: (-(self.sources[e].auroc if self.sources[e].auroc is not None
+                                                   else -math.inf), order[e]))
+
+    def default_shown(self) -> list[str]:
+        """The :data:`DEFAULT_SHOWN` best-modelled epigenomes, in workspace order."""
+        best = set(self.ranked()[:DEFAULT_SHOWN])
+        return [e for e in self.eids if e in best]
+
+    def shown(self, requested=None) -> list[str]:
+        """The epigenomes a page explains and shows: the default ones plus ``requested`` (ids of this
+        context), in workspace order; an unknown id or more than :data:`MAX_SHOWN` is an :class:`InputError`."""
+        requested = [str(e).strip() for e in (requested or ()) if str(e).strip()]
+        unknown = [e for e in dict.fromkeys(requested) if e not in self.sources]
+        if unknown:
+            hints = []
+            for e in unknown[:5]:
+                close = difflib.get_close_matches(e.upper(), [x.upper() for x in self.eids], n=1)
+                hints.append(f"{e} (did you mean {self.eids[[x.upper() for x in self.eids].index(close[0])]}?)"
+                             if close else e)
+            more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+            listed = ", ".join(self.eids[:8]) + (f", ... ({len(self.eids)} in all)" if len(self.eids) > 8 else "")
+            raise SelectionError(None, f"unknown epigenome(s) to show: {', '.join(hints)}{more}",
+                             fix=f"pick epigenomes of this workspace ({listed})")
+        chosen = set(self.default_shown()) | set(requested)
+        if len(chosen) > MAX_SHOWN:
+            raise SelectionError(None, f"{len(chosen)} epigenomes to show (the {DEFAULT_SHOWN} best-modelled and "
+                             f"{len(set(requested))} named); a page explains at most {MAX_SHOWN}",
+                             fix="name fewer; every epigenome's tracks are one click away in the page")
+        return [e for e in self.eids if e in chosen]
+
+    def prediction_item(self, eid: str, gene: dict) -> dict | None:
+        """The hub's prediction item of ``gene`` in ``eid`` (field → text), None when the track lacks it."""
+        src = self.sources[eid]
+        names = src.item_fields
+        if "gene_id" not in names:
+            return None
+        tss = int(gene["tss"])
+        for line in fetch_lines(src.predictions_bed, str(gene["chrom"]), tss, tss + 1):
+            rec = dict(zip(names, line.split("\t")))
+            if rec.get("gene_id") == gene["gene_id"]:
+                return rec
+        return None
 
     # indexed copies of the inputs -------------------------------------------
     def peak_copy(self, eid: str, mark: str, fmt: str | None) -> tuple[Path | None, str]:
-        """(indexed copy, "") of the epigenome's ``mark`` peaks in ``fmt``, or (None, why not)."""
-        source = self.sources[eid].peak_files.get((mark, fmt))
-        if source is None:
+        """(indexed copy, "") of the epigenome's ``mark`` peaks in ``fmt``, or (None, why not); made now
+        when the peak index lacks it."""
+        pc = self.sources[eid].peak_copies.get((mark, fmt))
+        if pc is None:
             return None, f"peaks.tsv lists no {fmt} file of {mark}"
-        if not source.is_file():
-            return None, f"input file {source} not found"
-        copy = self.cache_dir / "peaks" / f"{safe_name(eid)}-{safe_name(mark)}.{safe_name(fmt)}.bed.gz"
+        if pc.copy in self._current and pc.copy.is_file():
+            return pc.copy, ""
         try:
-            return ensure_copy(copy, source, lambda s: peak_bed_text(s, fmt)), ""
+            pc.make()
         except ShallowChromeError as exc:
             log.warning("%s %s: peaks not shown: %s", eid, mark, exc)
             return None, str(exc)
+        self._current.add(pc.copy)
+        return pc.copy, ""
+
+    def input_copies(self, eids=None) -> list[PeakCopy]:
+        """The indexed copies the pages of ``eids`` (default all) read: each mark in its model's format."""
+        out = []
+        for eid in (self.eids if eids is None else eids):
+            src = self.sources[eid]
+            out += [src.peak_copies[(m, src.format_of(m))] for m in src.marks if (m, src.format_of(m)) in src.peak_copies]
+        return out
+
+    def check_inputs(self, eids=None) -> list[PeakCopy]:
+        """Note the current copies of ``eids`` (default all), so that pages do not stamp them again;
+        returns the missing ones (nothing is written)."""
+        missing = []
+        for c in self.input_copies(eids):
+            if c.copy in self._current:
+                continue
+            if c.is_current():
+                self._current.add(c.copy)
+            else:
+                missing.append(c)
+        return missing
+
+    def ensure_inputs(self, eids=None, jobs: int = COPY_THREADS) -> None:
+        """Make the missing copies of ``eids`` (default all) now, ``jobs`` threads at a time (a page does
+        this before it reads them; with the peak index built it only checks their stamps, once)."""
+        todo = [c for c in self.input_copies(eids) if c.copy not in self._current]
+        make_copies(todo, jobs, threads=True)
+        self._current.update(c.copy for c in todo if c.is_current())
 
     def segmentation_copy(self, eid: str) -> Path | None:
         """The indexed copy of the epigenome's ChromHMM segmentation, when one is recorded and still exists."""
@@ -145,16 +286,14 @@ class ReportContext:
             log.warning("%s: ChromHMM segments not shown: %s", eid, exc)
             return None
 
-    def prepare(self, progress: bool = False) -> None:
-        """Make now the copies most pages use (the interpretation models' formats, the segmentations)."""
-        from tqdm.auto import tqdm
-
-        tasks = [(eid, m) for eid, s in self.sources.items() for m in s.marks] + [(eid, None) for eid in self.sources]
-        for eid, mark in tqdm(tasks, desc="indexing inputs", unit="file", disable=not progress, leave=False):
-            if mark is None:
-                self.segmentation_copy(eid)
-            else:
-                self.peak_copy(eid, mark, self.sources[eid].format_of(mark))
+    def prepare(self, progress: bool = False, jobs: int = 1) -> None:
+        """Make now the copies most pages use (the interpretation models' formats, by ``jobs`` processes;
+        the segmentations)."""
+        copies = self.input_copies()
+        make_copies(copies, jobs, progress)
+        self._current.update(c.copy for c in copies if c.is_current())
+        for eid in self.sources:
+            self.segmentation_copy(eid)
 
     # genes -------------------------------------------------------------------
     def page_name(self, gene: dict) -> str:
@@ -207,8 +346,10 @@ def recorded_segmentations(ws: Workspace) -> dict:
             if isinstance(info, dict) and info.get("segmentation")}
 
 
-def epigenome_sources(ws: Workspace, eid: str, manifest: dict, peaks: pd.DataFrame, segmentation) -> EpigenomeSources:
-    """Model, predictions, hub tracks and input files of one epigenome; a missing prediction track is an error."""
+def epigenome_sources(ws: Workspace, eid: str, manifest: dict, peaks: pd.DataFrame, segmentation,
+                      info: dict | None = None) -> EpigenomeSources:
+    """Model, hub tracks and input files of one epigenome (its predictions are read on first use); a
+    missing prediction track is an error. ``info``: workspace.json, when the caller has read it."""
     tracks = [t for t in manifest.get("tracks", []) if t.get("epigenome") == eid]
     hub = ws.hub_dir
     bed = next((hub / Path(t["path"]).parent / track_filename(eid, "bed.gz") for t in tracks if t["kind"] == "predictions"),
@@ -219,11 +360,16 @@ def epigenome_sources(ws: Workspace, eid: str, manifest: dict, peaks: pd.DataFra
     contributions = {t["mark"]: hub / t["path"] for t in tracks if t["kind"] == "contribution"}
     rows = peaks[peaks["epigenome"] == eid]
     files = {(m, f): Path(p) for m, f, p in zip(rows["mark"], rows["format"], rows["path"])}
+    info = ws.info if info is None else info
+    checksums = recorded_checksums(info, eid)
+    copies = {(m, f): peak_copy_of(ws, Path(p), f, checksums.get(p))
+              for m, f, p in zip(rows["mark"], rows["format"], rows["path"])}
     model = ws.model(eid)
-    tissue = ws.info["epigenomes"].get(eid, {}).get("tissue") or model.get("tissue") or ""
-    return EpigenomeSources(eid=eid, tissue=tissue.replace("_", " "), model=model, predictions=ws.predictions(eid),
-                            predictions_bed=bed, contributions=contributions, peak_files=files,
-                            segmentation=segmentation)
+    tissue = info["epigenomes"].get(eid, {}).get("tissue") or model.get("tissue") or ""
+    return EpigenomeSources(eid=eid, tissue=tissue.replace("_", " "), model=model,
+                            load_predictions=functools.partial(ws.predictions, eid), predictions_bed=bed,
+                            contributions=contributions, peak_files=files, segmentation=segmentation,
+                            peak_copies=copies, group=group_of(eid))
 
 
 def ambiguous_symbols(genes: pd.DataFrame) -> set:

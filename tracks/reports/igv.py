@@ -22,6 +22,7 @@ is the caller's business (see :mod:`shallowchrome.tracks.reports.page`).
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
 import functools
 import gzip
@@ -98,6 +99,11 @@ def sequence_less(sizes: dict):
             yield
         finally:
             report.FastaReader, datauri.compress = saved
+
+
+def data_uri(text: str) -> str:
+    """``text`` as igv-reports embeds a track (a gzip data URI), without a time stamp: the same text, the same URI."""
+    return "data:application/gzip;base64," + base64.b64encode(gzip.compress(text.encode("utf-8"), mtime=0)).decode("ascii")
 
 
 @dataclass

@@ -8,7 +8,13 @@ Layout (default folder WS/reports/; every file written atomically)::
     OUT/index.html     the pages with their headline numbers (P(ON), predicted and measured class per
                        epigenome), sortable by clicking a column header
     OUT/index.json     the same records; pages of earlier runs into the same folder are kept in the index
-    WS/reports/cache/  indexed copies of the input files (made on first use; safe to delete)
+    WS/reports/cache/  indexed copies of the input files (made after the tracks, or here when missing;
+                       safe to delete)
+
+Each page explains and shows the best-modelled epigenomes plus ``show``, and
+lists every epigenome (see :mod:`shallowchrome.tracks.reports.page`); the
+index has every epigenome's P(ON), the explanation's for the explained ones,
+the hub's prediction item's (``source: hub``) for the others.
 
 Genes: symbols or Ensembl ids, case-insensitive, each page once. Unknown
 genes are skipped with a warning (and listed in the result) when at least one
@@ -93,22 +99,22 @@ def _init_worker(root: str, epigenomes, options: ReportOptions) -> None:
     _WORKER["ctx"] = ReportContext(Workspace.open(root), epigenomes, options)
 
 
-def _write_page(ctx: ReportContext, gene: dict, out_dir: Path) -> dict:
-    page = gene_page(ctx, gene)
+def _write_page(ctx: ReportContext, gene: dict, out_dir: Path, shown=None) -> dict:
+    page = gene_page(ctx, gene, shown)
     write_text_atomic(out_dir / page.summary["file"], page.html)
     return page.summary
 
 
-def _worker_page(gene: dict, out_dir: str) -> dict:
-    return _write_page(_WORKER["ctx"], gene, Path(out_dir))
+def _worker_page(gene: dict, out_dir: str, shown=None) -> dict:
+    return _write_page(_WORKER["ctx"], gene, Path(out_dir), shown)
 
 
 def _write_pages(ctx: ReportContext, genes: list[dict], out_dir: Path, jobs: int, progress: bool,
-                 epigenomes) -> list[dict]:
+                 epigenomes, shown=None) -> list[dict]:
     """Each gene's page (summaries in gene order), written by ``jobs`` processes (each loads the context once)."""
     _WORKER["ctx"] = ctx  # the tasks run here when jobs == 1
     try:
-        return map_jobs(partial(_worker_page, out_dir=str(out_dir)), genes, jobs, progress=progress,
+        return map_jobs(partial(_worker_page, out_dir=str(out_dir), shown=shown), genes, jobs, progress=progress,
                         desc="reports", unit="page", initializer=_init_worker,
                         initargs=(str(ctx.ws.root), epigenomes, ctx.options))
     finally:
@@ -145,13 +151,15 @@ def write_index(out_dir: Path, records: list[dict], workspace: Path) -> Path:
 
 # --- the command --------------------------------------------------------------------------
 def write_reports(ws, genes, epigenomes=None, flank: int = 10_000, out=None, embed: bool = True, jobs: int = 1,
-                  progress: bool = False, igv_js_url: str | None = None) -> ReportsResult:
+                  progress: bool = False, igv_js_url: str | None = None, show=None) -> ReportsResult:
     """Write one page per gene and the index; see the module docstring.
 
     ``genes``: symbols or Ensembl ids. ``epigenomes``: default all fitted
     ones. ``flank``: bp shown either side of the TSS. ``out``: default
     WS/reports/. ``embed``: inline igv.js (pages open from disk) or load it
     from ``igv_js_url`` (default the server's ``/static/igv/igv.min.js``).
+    ``show``: epigenomes each page explains and shows besides the
+    best-modelled ones (checked before anything is written).
     """
     ws = ws if isinstance(ws, Workspace) else Workspace.open(ws)
     options = ReportOptions(flank=flank, embed=embed)
@@ -159,10 +167,11 @@ def write_reports(ws, genes, epigenomes=None, flank: int = 10_000, out=None, emb
         options.igv_js_url = igv_js_url
     selected, unknown = _check_genes(ws, genes)
     ctx = ReportContext(ws, epigenomes, options)
+    shown = ctx.shown(show)
     out_dir = Path(out) if out is not None else ws.reports_dir
     out_dir.mkdir(parents=True, exist_ok=True)
-    ctx.prepare(progress)
-    summaries = _write_pages(ctx, selected, out_dir, max(1, int(jobs)), progress, ctx.eids)
+    ctx.prepare(progress, jobs=max(1, int(jobs)))
+    summaries = _write_pages(ctx, selected, out_dir, max(1, int(jobs)), progress, ctx.eids, shown)
     index = write_index(out_dir, merge_index(out_dir, summaries), ws.root)
     log.info("%d report page(s) written to %s", len(summaries), out_dir)
     return ReportsResult(out_dir, [out_dir / s["file"] for s in summaries], index, unknown)

@@ -391,6 +391,18 @@ class Workspace:
         """WS/reports/cache/: indexed copies of the inputs (peaks/, chromhmm/) and the server's pages (pages/)."""
         return self.reports_dir / "cache"
 
+    @property
+    def peak_index_dir(self) -> Path:
+        """WS/reports/cache/peaks/: sorted, bgzipped, indexed BED copies of the input peak files, one per
+        file content (made after the tracks; see :mod:`shallowchrome.tracks.reports.regions`)."""
+        return self.report_cache_dir / "peaks"
+
+    def peak_index_path(self, key: str, fmt: str) -> Path:
+        """The indexed copy of the peak file whose content key is ``key`` (its sha256), read as ``fmt``."""
+        if not re.fullmatch(r"[0-9a-z]{8,64}", key):
+            raise ShallowChromeError(f"not a peak index key: {key!r}")
+        return self.peak_index_dir / f"{key}.{check_name(fmt, 'peak format')}.bed.gz"
+
     def dependency_files(self) -> list[Path]:
         """The files whose change changes what pages show (the report cache keys on them)."""
         files = [self.info_path, self.genes_path, self.splits_path, self.peaks_path, self.hub_manifest_path,

@@ -1,10 +1,12 @@
-"""The order of the work on a workspace, in one place: build → chromhmm → tracks → reports.
+"""The order of the work on a workspace, in one place: build → chromhmm → tracks → peak index → reports.
 
 Each step reads what the previous ones wrote: ``chromhmm`` adds the ChromHMM
 state at each TSS to predictions.tsv, so the tracks come after it (their
-items carry the state); report pages show the tracks, so they come last.
-``shallowchrome build`` runs build (+ tracks), ``demo`` every step; the single
-commands (``tracks``, ``chromhmm``, ``report``) run one step on a built workspace.
+items carry the state); the peak index (sorted, bgzipped, indexed copies of
+the input peak files, which report pages slice) follows the tracks; report
+pages show the tracks, so they come last. ``shallowchrome build`` runs build
+(+ tracks + peak index), ``demo`` every step; the single commands
+(``tracks``, ``chromhmm``, ``report``) run one step on a built workspace.
 """
 from __future__ import annotations
 
@@ -46,6 +48,7 @@ class Steps:
     weights: bool = False
     segmentations: dict = field(default_factory=dict)
     tracks: bool = True
+    peak_index: bool = True  # after the tracks (report pages read it)
     report_genes: tuple = ()
 
 
@@ -56,8 +59,8 @@ def run_pipeline(inputs: BuildInputs, out, options: BuildOptions | None = None, 
     Build, ChromHMM and tracks go into one new generation, published once they are all written: the
     published workspace is never half-made (an interrupted run leaves the previous one, or none). When
     only the tracks fail on bad input (e.g. an assembly missing a chromosome), the models are published
-    without a hub and the error says how to make it. Reports, which read the published workspace, come
-    after.
+    without a hub and the error says how to make it. The peak index (a cache outside the generations)
+    and reports, which read the published workspace, come after.
     """
     options = options or BuildOptions()
     steps = steps or Steps()
@@ -83,6 +86,8 @@ def run_pipeline(inputs: BuildInputs, out, options: BuildOptions | None = None, 
             shutil.rmtree(ws.data, ignore_errors=True)  # nothing of this run becomes the workspace
         raise
     ws.publish()
+    if steps.tracks and steps.peak_index:
+        peak_index_step(ws, jobs=options.jobs, progress=progress)
     if steps.report_genes:
         reports_step(ws, steps.report_genes, jobs=options.jobs, progress=progress)
     return ws
@@ -129,6 +134,23 @@ def tracks_step(ws: Workspace, jobs: int = 1, progress: bool = False):
         raise TracksNotWritten(exc.source, f"the workspace is written but not its tracks: {exc.detail}",
                          fix=f"{exc.fix or 'see above'} in `shallowchrome tracks {ws.root} ...` "
                              "(or build with --no-tracks)") from None
+
+
+def peak_index_step(ws: Workspace, jobs: int = 1, progress: bool = False) -> tuple[int, dict]:
+    """Index the input peak files for the report pages (WS/reports/cache/peaks/, see
+    :mod:`shallowchrome.tracks.reports.regions`), by ``jobs`` processes; copies whose content checksum
+    is unchanged are kept, and copies the workspace no longer reads are deleted (so a rebuild leaves
+    the same index as a build from scratch; a server still reading an older generation makes what it
+    misses on first use).
+
+    Returns (copies in the index, {copy: error}); a copy that cannot be made is logged and left to the
+    pages (which make it on first use, or say why its peaks are not shown): the workspace stands."""
+    from shallowchrome.tracks.reports.regions import make_peak_index, prune_peak_index, workspace_peak_copies
+
+    n, failed = make_peak_index(ws, jobs=jobs, progress=progress)
+    deleted = prune_peak_index(ws, {c.copy for c in workspace_peak_copies(ws).values()})
+    log.info("peak index: %d indexed cop(ies), %d not made, %d stale file(s) deleted", n, len(failed), len(deleted))
+    return n, failed
 
 
 def reports_step(ws: Workspace, genes, jobs: int = 1, progress: bool = False):
