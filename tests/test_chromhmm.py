@@ -6,19 +6,31 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
-from shallowchrome.model.chromhmm import (agreement, agreement_rate, common_marks, default_grouping, group_order,
-                                          group_ranks, match_states, null_state, rank_descending, state_number,
-                                          state_ranks)
-from shallowchrome.model.errors import InputError, ModelError
 from helpers import PNG_MAGIC, build_fixture, invoke, one_error_line
 
-from shallowchrome.tracks.io.segmentation import (parse_segmentation_options, read_emissions, read_groups,
-                                               read_segmentation, read_segmentation_manifest, states_at)
+from shallowchrome.model.chromhmm import (
+    agreement,
+    agreement_rate,
+    common_marks,
+    default_grouping,
+    group_order,
+    group_ranks,
+    match_states,
+    null_state,
+    rank_descending,
+    state_number,
+    state_ranks,
+)
+from shallowchrome.model.errors import InputError, ModelError
+from shallowchrome.tracks.io.segmentation import (
+    parse_segmentation_options,
+    read_emissions,
+    read_groups,
+    read_segmentation,
+    read_segmentation_manifest,
+    states_at,
+)
 from shallowchrome.tracks.workspace.layout import Workspace
-
-
-
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ import json
 import threading
 import urllib.request
 
-import pytest
 from helpers import build_fixture, invoke
 
 from shallowchrome.server.web.app import create_app

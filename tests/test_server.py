@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from shallowchrome.server.web.app import create_app
 from shallowchrome.server.cli import main
+from shallowchrome.server.web.app import create_app
 
 # Tests that only read use the session's `client` over the read-only `fixture_ws` (conftest); those that
 # write into the workspace (extra hub files, symlinks, the report cache, other tracks) use a copy.
