@@ -84,6 +84,8 @@ async function readBigBed(track, file) {
   }
   const search = {}
   for (const name of query.names ?? []) {
+    // a bigBed without extra indexes (the right/wrong one) has no extension header to read
+    if (!header.extHeaderOffset) { search[name] = null; continue }
     search[name] = (await bb.searchExtraIndex(name)).map(f => ({
       refName: f.refName ?? Object.keys(header.refsByName).find(k => header.refsByName[k] === f.chromId),
       start: f.start,

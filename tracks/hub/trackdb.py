@@ -240,10 +240,10 @@ def prediction_composite(name: str, epis, url, kind: str, marks: list[str], with
         "type": "bigBed 9 +", **_group_settings(groups, False), "itemRgb": "on",
         "mouseOver": PREDICTION_MOUSEOVER + (" ChromHMM $chromhmm_state" if with_chromhmm else ""),
         "filter.probability": "0:1", "filterByRange.probability": "on", "filterLimits.probability": "0:1",
-        "filterValues.part": "train,validation,test,none",
+        "filterValues.part": "test,none",
         "filterValues.outcome": "correct,wrong,unlabelled",
         "filterValues.top_mark": ",".join([*marks, "none"]),
-        "searchIndex": "name,gene_id",
+        **({} if outcome else {"searchIndex": "name,gene_id"}),  # one searchable track: no duplicate hits
         "visibility": "hide" if outcome else "pack",
         "priority": "9" if outcome else "1",
         "html": description_page(kind),
@@ -257,7 +257,8 @@ def prediction_composite(name: str, epis, url, kind: str, marks: list[str], with
             "shortLabel": short_label(e.eid, label),
             "longLabel": long_label(f"{_describe(e)}: ShallowChrome {'correct/wrong' if outcome else 'prediction'}"
                                     + (f" (test AUROC {e.auroc:.3f})" if e.auroc is not None else "")),
-            "type": "bigBed 9 +", "bigDataUrl": url(e.eid, kind, None), "searchIndex": "name,gene_id",
+            "type": "bigBed 9 +", "bigDataUrl": url(e.eid, kind, None),
+            **({} if outcome else {"searchIndex": "name,gene_id"}),
         }))
     return stanza
 

@@ -157,7 +157,7 @@ def write_epigenome(ws: Workspace, plan: EpigenomePlan, sizes: ChromSizes, terri
     chrom, start, end = items["chrom"].tolist(), items["chromStart"].to_numpy(), items["chromEnd"].to_numpy()
     for kind in ("predictions", "outcome"):
         write_bigbed(ws.track_file(plan.eid, kind, genome=genome), chrom, start, end, rest[kind], sizes,
-                     autosql, defined_fields=9, index_fields=INDEX_FIELDS)
+                     autosql, defined_fields=9, index_fields=INDEX_FIELDS if kind == "predictions" else ())
     for (kind, mark), values in plan.wig_values.items():
         write_bigwig(ws.track_file(plan.eid, kind, mark, genome), territories["chrom"], territories["start"],
                      territories["end"], values, sizes)
