@@ -52,6 +52,13 @@ class EpigenomeResult:
     crossfit: CrossFit | None = None
     warnings: list = field(default_factory=list)
     features_by_file: pd.DataFrame | None = None  # gene × "MARK.FORMAT", every input file
+    #: The non-default modes (:mod:`~shallowchrome.model.modes`): "classification" or "regression"; with the
+    #: extended features, ``terms`` (the model's feature names) and ``groups`` (mark -> its columns), ``features``
+    #: is then gene × term; ``lr_tests``: per mark LR tests of the interpretation model and of each fold model.
+    task: str = "classification"
+    terms: list | None = None
+    groups: dict | None = None
+    lr_tests: dict | None = None
 
 
 def _coefficients(m, marks: list) -> dict:
@@ -115,6 +122,8 @@ def fit_epigenome(
     n_eval: int | None = None,
     n_folds: int = N_FOLDS,
     seed: int = 0,
+    task: str = "classification",
+    groups: dict | None = None,
 ) -> EpigenomeResult:
     """Fit and evaluate one epigenome.
 
@@ -134,6 +143,9 @@ def fit_epigenome(
         raise ModelError(f"{epigenome}: every gene has the same label at threshold {cut:g}; the model needs ON and OFF genes")
 
     interp_id, eval_ids = interpretation_and_evaluation(splits, n_eval)
+    if task != "classification" or groups is not None:
+        return _fit_mode(epigenome, marks, configurations, features, rpkm, splits, threshold, cut, y, labelled,
+                         interp_id, eval_ids, n_folds, seed, task, groups)
     results = {}
     for k in sorted(set(eval_ids) | {interp_id}):
         part = np.where(labelled, splits[k], UNUSED)
@@ -167,6 +179,128 @@ def fit_epigenome(
     )
 
 
+def _fit_mode(epigenome, marks, configurations, features, rpkm, splits, threshold, cut, y, labelled, interp_id,
+              eval_ids, n_folds, seed, task, groups) -> EpigenomeResult:
+    """:func:`fit_epigenome` for ``--task regression`` and/or the extended features (``groups``: mark -> the
+    columns of its terms); see :mod:`~shallowchrome.model.modes`."""
+    from . import modes
+
+    regression = task == "regression"
+    target = modes.log_expression(rpkm) if regression else None
+    results = {}
+    for k in sorted(set(eval_ids) | {interp_id}):
+        part = np.where(labelled, splits[k], UNUSED)
+        res = (modes.fit_split_regression(features, configurations, target, part) if regression
+               else fit_split(features, configurations, y, part))
+        res.split = k
+        results[k] = res
+    evaluation = [results[k] for k in eval_ids]
+    summary = modes.summarise_metrics(evaluation, modes.REGRESSION_METRICS) if regression else summarise(evaluation)
+    cf = (modes.crossfit_generic(features, configurations, y, labelled, n_folds, seed, target=target) if regression
+          else crossfit(features, configurations, y, labelled, n_folds, seed))
+    width = features[configurations[0].name].shape[1]
+    terms = [t for cols in (groups or {}).values() for t in cols] if groups else None
+    index = None
+    if groups is not None:
+        names = list(groups)
+        index = {m: list(range(sum(len(groups[n]) for n in names[:i]), sum(len(groups[n]) for n in names[:i + 1])))
+                 for i, m in enumerate(names)}
+        if sum(len(v) for v in groups.values()) != width:
+            raise ModelError(f"{epigenome}: {width} feature columns for {len(terms)} terms")
+    contrib = cf.contributions if index is None else modes.mark_contributions(cf.contributions, index)
+    out = cf.logit
+    part = np.where(labelled, PART_NAMES[TEST], PART_NAMES[UNUSED]).astype(object)
+    frame = {"logit": out, "probability": expit(out)}
+    if regression:  # the predicted log2(RPKM + 1); logit holds it too, so every reader of logit works
+        sigma = {str(fm.fold): fm.model.sigma_ for fm in cf.models}
+        gene_sigma = np.array([sigma[f] for f in np.where(cf.folds >= 0, cf.folds.astype(str), ALL_FOLDS)])
+        frame = {"prediction": out, "logit": out, "probability": modes.on_probability(out, np.log2(cut + 1.0),
+                                                                                       gene_sigma)}
+        predicted = (out >= np.log2(cut + 1.0)).astype(np.int8)
+    else:
+        predicted = (out > 0).astype(np.int8)
+    predictions = pd.DataFrame({
+        **frame,
+        "predicted": predicted,
+        "rpkm": rpkm,
+        "label": pd.Series(y, dtype="Int8").mask(~labelled),
+        "part": part,
+        "fold": pd.Series(np.where(cf.folds >= 0, cf.folds.astype(str), ALL_FOLDS), dtype=object),
+    })
+    if regression:
+        predictions.insert(predictions.columns.get_loc("rpkm") + 1, "log_expression", target)
+    for j, mark in enumerate(marks):
+        predictions[f"contrib_{mark}"] = contrib[:, j]
+    lr_tests = None
+    if index is not None and not regression:
+        lr_tests = {}
+        interp = results[interp_id]
+        tr = labelled & (splits[interp_id] == 0)
+        X = features[interp.configuration.name]
+        lr_tests["interpretation"] = modes.mark_lr_tests(X[tr], y[tr], index, interp.model)
+        every = cf.folds >= 0
+        for fm in cf.models:
+            rows = every if fm.fold == ALL_FOLDS else every & (cf.folds != fm.fold)
+            Xf = features[fm.configuration.name]
+            lr_tests[str(fm.fold)] = modes.mark_lr_tests(Xf[rows], y[rows], index, fm.model)
+    feats = pd.DataFrame(cf.features, columns=terms or marks)
+    return EpigenomeResult(
+        epigenome=epigenome, marks=list(marks), configurations=configurations,
+        threshold={"method": threshold, "rpkm": cut}, interpretation=results[interp_id], evaluation=evaluation,
+        summary=summary, features=feats, predictions=predictions, crossfit=cf, task=task, terms=terms,
+        groups=index and {m: [terms[j] for j in cols] for m, cols in index.items()}, lr_tests=lr_tests,
+    )
+
+
+def _mode_document(result: EpigenomeResult, doc: dict) -> dict:
+    """The default document's layout with a mode's terms: coefficient tables keyed by term, the task and
+    the metrics' meaning, per mark LR tests (extended features)."""
+    names = result.terms or result.marks
+    regression = result.task == "regression"
+
+    def fix(rec, model=None):
+        if regression:
+            rec["validation_r2"] = rec.pop("validation_auroc")
+            if model is not None:
+                rec["residual_sd"] = model.sigma_
+        return rec
+
+    interp = fix(_split_record(result.interpretation, names), result.interpretation.model)
+    for key in ("bias", "weights", "standard_errors", "z", "p_values"):
+        doc[key] = interp[key]
+    doc["feature_names"] = names
+    doc["interpretation"] = {"split": interp["split"], "validation": interp["validation_r2" if regression
+                                                                               else "validation_auroc"],
+                             "test": interp["test"]}
+    doc["splits"] = [fix(_split_record(r, names), r.model) for r in result.evaluation]
+    if result.crossfit is not None:
+        cfd = crossfit_document(result.crossfit, names)
+        cfd["models"] = [fix(r, fm.model) for r, fm in zip(cfd["models"], result.crossfit.models)]
+        if result.lr_tests:
+            for r in cfd["models"]:
+                r["mark_tests"] = result.lr_tests[str(r["fold"])]
+        doc["crossfit"] = cfd
+    mode = {"task": result.task, "feature_set": "extended" if result.terms else "exact"}
+    if regression:
+        mode["target"] = "log2(RPKM + 1)"
+        mode["model"] = "ordinary least squares; z holds the t statistics, p_values two-sided t-test p-values"
+        mode["prediction"] = "predictions.tsv: prediction (= logit) the predicted log2(RPKM + 1), bias + the " \
+                             "contributions; probability = Phi((prediction - log2(threshold + 1)) / residual_sd), " \
+                             "P(ON) under the model's normal residuals; predicted = prediction >= log2(threshold + 1)"
+        mode["metrics"] = "Pearson r, Spearman rho and R^2 (1 - SS_res/SS_tot) of the test parts; " \
+                          "configurations chosen by validation R^2"
+    if result.groups:
+        mode["terms"] = result.groups
+        mode["contribution"] = "a mark's contribution is the sum of its terms' weight x feature"
+    if regression:
+        doc["residual_sd"] = interp["residual_sd"]
+    if result.lr_tests:
+        mode["mark_tests"] = result.lr_tests["interpretation"]
+        mode["mark_test"] = "likelihood-ratio test of the mark's group of terms (chi2, df = number of terms), " \
+                            "on the model's training genes"
+    return {**{k: v for k, v in doc.items() if k not in ("metrics",)}, "mode": mode, "metrics": result.summary}
+
+
 def model_document(result: EpigenomeResult, extra: dict | None = None) -> dict:
     """The human-readable JSON description of a fitted epigenome (never pickle)."""
     marks = result.marks
@@ -194,6 +328,8 @@ def model_document(result: EpigenomeResult, extra: dict | None = None) -> dict:
                            "test": interp["test"]},
         "splits": [_split_record(r, marks) for r in result.evaluation],
     }
-    if result.crossfit is not None:
+    if result.crossfit is not None and result.task == "classification" and result.terms is None:
         doc["crossfit"] = crossfit_document(result.crossfit, marks)
+    if result.task != "classification" or result.terms is not None:
+        return _mode_document(result, doc)
     return doc

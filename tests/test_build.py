@@ -170,11 +170,12 @@ def test_input_problems(tmp_path, copy_fixture, case):
         shutil.copy(fx / "peaks" / "E903-H3K4me3.narrowPeak.gz", fx / "peaks" / "E904-H3K4me3.narrowPeak.gz")
         msg = _bad_run(tmp_path, args(fx, out, "--epigenomes", "E904"))
         assert "rpkm.tsv.gz:1: no column for epigenome E904" in msg
-        # ... and skipped, with the reason in evaluation.tsv, when implied by the peaks folder
+        # ... and, when implied by the peaks folder, predicted by the labelled epigenomes' model (test_transfer.py)
         code, output, _ = run(args(fx, out))
         assert code == 0, output
         ev = pd.read_csv(out / "evaluation.tsv", sep="\t").set_index("epigenome")
-        assert ev.loc["E904", "status"] == "skipped" and "no column E904" in ev.loc["E904", "reason"]
+        assert ev.loc["E904", "status"] == "transfer"
+        assert ev.loc["E904", "reason"] == "no expression data: model from E901,E902,E903"
     elif case == "absent_genes":
         text = (fx / "genes.tsv").read_text() + "chr1\t5000\tENSG_NOT_IN_RPKM\tNEW\t+\n"
         (fx / "genes.tsv").write_text(text)

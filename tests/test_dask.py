@@ -284,3 +284,52 @@ def test_without_distributed_installed_says_what_to_install(tmp_path, monkeypatc
     line = _error_line(invoke("build", *_fixture_args(out), "--scheduler", "tcp://127.0.0.1:8786"))
     assert "pip install 'shallowchrome[dask]'" in line
     assert not out.exists()
+
+
+# --- tracks and report on the cluster: the same bytes as a local run ---------------------------------
+def _tree(root: Path) -> dict:
+    """Relative path → bytes of every file under ``root`` (through the workspace's links)."""
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if not name.startswith("."):
+                path = Path(dirpath) / name
+                out[path.relative_to(root).as_posix()] = path.read_bytes()
+    return out
+
+
+def _prefixes(cluster) -> set:
+    return set(cluster.client.run_on_scheduler(lambda dask_scheduler: [str(p) for p in dask_scheduler.task_prefixes]))
+
+
+def test_tracks_and_report_on_the_cluster_equal_a_local_run(cluster, local, tmp_path):
+    import shutil
+
+    runs = {}
+    for where in ("here", "cluster"):
+        ws = Path(shutil.copytree(local, tmp_path / where / "ws", symlinks=True))
+        extra = ["--scheduler", cluster.address] if where == "cluster" else []
+        res = invoke("tracks", ws, *extra)
+        assert res.exit_code == 0, res.output
+        assert "peak index: " in res.output  # `tracks` indexes the peak files for the report pages
+        header, *rows = (ws / "genes.tsv").read_text().splitlines()
+        symbols = [dict(zip(header.split("\t"), r.split("\t")))["symbol"] for r in rows[:2]]
+        res = invoke("report", ws, "--genes", ",".join(symbols), "--show", "E903", "--no-embed", *extra)
+        assert res.exit_code == 0, res.output
+        runs[where] = ws
+    assert any("tracks" in p for p in _prefixes(cluster)) and any("reports" in p for p in _prefixes(cluster))
+    here, there = (_tree(runs[w] / "hub") for w in ("here", "cluster"))
+    assert here and list(here) == list(there)
+    assert [k for k in here if here[k] != there[k]] == []
+    here, there = (_tree(runs[w] / "reports") for w in ("here", "cluster"))
+    assert any(k.startswith("cache/peaks/") for k in here) and sum(k.endswith(".html") for k in here) >= 3
+    assert list(here) == list(there) and [k for k in here if here[k] != there[k]] == []
+
+
+def test_tracks_and_report_with_an_unreachable_scheduler_are_one_line(local, tmp_path, monkeypatch):
+    monkeypatch.setenv("SHALLOWCHROME_SCHEDULER_TIMEOUT", "1")
+    port = _free_port()
+    for argv in (["tracks", local], ["report", local, "--genes", "X"]):
+        line = _error_line(invoke(*argv, "--scheduler", f"tcp://127.0.0.1:{port}"))
+        assert "cannot connect to the Dask scheduler" in line

@@ -84,6 +84,9 @@ def test_readme_screenshots(demo, live_server, chromium):
         page.goto(f"{base}/genes/ALB")
         page.wait_for_timeout(2500)
         page.screenshot(path=str(README_IMAGES / "gene.png"), full_page=False)
+        page.goto(f"{base}/")
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(README_IMAGES / "home.png"), full_page=False)
     finally:
         page.close()
 

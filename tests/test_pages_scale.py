@@ -165,7 +165,7 @@ def test_heatmap_has_one_row_per_epigenome_grouped_with_measured_class_and_proba
         eid = r["attrs"]["data-epigenome"]
         e = expected[eid]
         assert float(cell(r, "probability")["attrs"]["data-value"]) == pytest.approx(e["probability"], abs=1e-12)
-        assert cell(r, "probability")["text"].strip() == f"{e['probability']:.2f}"
+        assert cell(r, "probability")["text"].strip() == f"{e['probability']:.3f}"  # P(ON): 3 decimals everywhere
         label = ws.predictions(eid)["label"].iloc[gene_row]
         assert cell(r, "measured")["text"].strip() == ("no data" if pd.isna(label) else "ON" if label == 1 else "OFF")
         for m in e["marks"]:

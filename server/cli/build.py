@@ -17,6 +17,10 @@ Examples:
       --peaks manifest.tsv --epigenomes E066,E100 --splits-file splits.tsv.gz --out ws/ --jobs 2
   shallowchrome build ... --out ws/ --scheduler tcp://headnode:8786      # on a Dask cluster
   shallowchrome build ... --out ws/ --scheduler ~/scheduler.json        # (dask scheduler --scheduler-file)
+  shallowchrome build ... --out ws/ --metadata epigenomes.tsv           # names, groups, colours
+  shallowchrome build ... --out ws/ --task regression     # log2(RPKM + 1) by least squares: Pearson r, R^2
+  shallowchrome build ... --out ws/ --features extended   # multi-scale, log, count, distance terms per mark
+  shallowchrome build ... --out ws/ --split-by chromosome # whole chromosomes per part (no --splits-file)
 
 \b
 A rebuild into an existing workspace reuses the epigenomes whose peak files,
@@ -47,16 +51,32 @@ recomputes them all).
                    "of `dask scheduler --scheduler-file`. The workers must see the input paths (shared filesystem); "
                    "needs pip install 'shallowchrome[dask]'.")
 @click.option("--force", is_flag=True, help="Recompute every epigenome, even those whose inputs did not change.")
+@click.option("--metadata", type=click.Path(dir_okay=False),
+              help="TSV naming the epigenomes: epigenome + any of name (or tissue), group, color (#RRGGBB); shown "
+                   "by the pages, hub and reports instead of the Roadmap table's.")
+@click.option("--task", type=click.Choice(["classification", "regression"]), default="classification",
+              show_default=True, help="classification: ON/OFF by logistic regression (the paper's); regression: "
+                                      "log2(RPKM + 1) by least squares (Pearson r, Spearman rho, R^2).")
+@click.option("--features", "feature_set", type=click.Choice(["exact", "extended"]), default="exact",
+              show_default=True, help="exact: max signal in TSS +- window (the paper's); extended: per mark the "
+                                      "log max in +-1/2.5/5/10 kb, the max in +-5 kb, log peak count, log distance.")
+@click.option("--split-by", type=click.Choice(["random", "chromosome"]), default="random", show_default=True,
+              help="Evaluation splits: random genes (or --splits-file), or whole chromosomes per part.")
+@click.option("--reference", callback=comma_list, metavar="E066[,E100]",
+              help="Epigenomes without an expression column are predicted by a model of these labelled epigenomes, "
+                   "pooled (default: every labelled epigenome of the build).")
 @click.option("--no-tracks", is_flag=True, help="Skip writing the browser tracks and hub (`shallowchrome tracks`).")
 def build(genes, expression, peaks, out, epigenomes, marks, window, n_splits, splits_file, threshold, seed, jobs,
-          scheduler, force, no_tracks):
+          scheduler, force, metadata, task, feature_set, split_by, reference, no_tracks):
     """Fit and evaluate one model per epigenome; write a workspace."""
+    from shallowchrome.tracks.io.metadata import read_epigenome_metadata
     from shallowchrome.tracks.workspace.build import BuildOptions
     from shallowchrome.tracks.workspace.layout import Workspace
     from shallowchrome.tracks.workspace.pipeline import BuildInputs, Steps, TracksNotWritten, run_pipeline
 
     opts = BuildOptions(window=window, threshold=threshold, n_splits=n_splits, seed=seed, jobs=jobs,
-                        scheduler=scheduler, force=force)
+                        scheduler=scheduler, force=force, task=task, features=feature_set, split_by=split_by,
+                        metadata=read_epigenome_metadata(metadata) if metadata else None, reference=reference)
     inputs = BuildInputs(genes, expression, peaks, splits=splits_file, epigenomes=epigenomes, marks=marks)
     try:
         ws = run_pipeline(inputs, out, opts, Steps(tracks=not no_tracks), progress=sys.stderr.isatty())
@@ -70,5 +90,9 @@ def build(genes, expression, peaks, out, epigenomes, marks, window, n_splits, sp
 
 def _summary(ws) -> None:
     for line in evaluation_lines(ws.evaluation()):
+        click.echo(line)
+    from shallowchrome.tracks.workspace.transfer import summary_lines
+
+    for line in summary_lines(ws):  # the cross-epigenome evaluation, samples predicted without expression
         click.echo(line)
     click.echo(f"workspace: {ws.root}")

@@ -11,6 +11,8 @@ import click
 
 from shallowchrome.model.errors import InputError
 from shallowchrome.server.cli.options import comma_list
+from shallowchrome.tracks.numbers import no_negative_zero, num, tidy
+from shallowchrome.tracks.numbers import sig as significant_digits
 
 FORMATS = ("json", "tsv", "png", "svg")
 
@@ -85,11 +87,11 @@ def explain(workspace, genes, epigenomes, split, fmt, out):
 
     fmt = output_format(fmt, out)
     doc = explain_genes(Workspace.open(workspace), genes, epigenomes=epigenomes, split=split)
-    if fmt == "json":
-        data = json.dumps(doc, indent=2, allow_nan=False) + "\n"
+    if fmt == "json":  # numbers.tidy: no binary noise (2.3920000000000003), no -0.0
+        data = json.dumps(tidy(doc), indent=2, allow_nan=False) + "\n"
     elif fmt == "tsv":
-        data = explanations_table(doc).to_csv(sep="\t", index=False, na_rep="NA", float_format="%.8g",
-                                              lineterminator="\n")
+        data = no_negative_zero(explanations_table(doc)).to_csv(sep="\t", index=False, na_rep="NA",
+                                                                 float_format="%.8g", lineterminator="\n")
     else:
         data = patterns_chart(doc, fmt)
         symbols = list(dict.fromkeys(e["symbol"] or e["gene_id"] for e in doc["explanations"]))
@@ -122,7 +124,7 @@ def weights(workspace, epigenomes, out):
 
     ws = Workspace.open(workspace)
     table = weights_table(ws, epigenomes)
-    render = {"tsv": lambda: table.to_csv(sep="\t", index=False, na_rep="NA", float_format="%.8g",
+    render = {"tsv": lambda: no_negative_zero(table).to_csv(sep="\t", index=False, na_rep="NA", float_format="%.8g",
                                           lineterminator="\n"),
               "png": lambda: weights_chart(table, "png"), "svg": lambda: weights_chart(table, "svg")}
     if out:
@@ -137,7 +139,8 @@ def weights(workspace, epigenomes, out):
         targets = {path.suffix[1:]: staged.shown(path) for path in written}
     for row in table.itertuples():
         sig = {"yes": "*", "no": " (n.s.)"}.get(row.significant, " (p n/a)")
-        click.echo(f"{row.epigenome}  {row.term:<10} {row.weight:+.4g}{sig}")
+        weight = num(row.weight, 2, signed=True) if row.term == "bias" else significant_digits(row.weight, 3, signed=True)
+        click.echo(f"{row.epigenome}  {row.term:<10} {weight}{sig}")
     for path in targets.values():
         click.echo(f"wrote {path}")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from shallowchrome.model.errors import InputError
-from shallowchrome.server.cli.options import comma_list
+from shallowchrome.server.cli.options import cluster, comma_list, scheduler_option
 
 
 def read_gene_list(path) -> list[str]:
@@ -30,6 +30,8 @@ Examples:
   shallowchrome report ws/ --genes ALB --epigenomes E066,E100 --flank 20000
   shallowchrome report ws/ --genes-file genes.txt --jobs 2 --out alb_reports/
   shallowchrome report ws/ --genes ALB --no-embed      # for `shallowchrome serve ws/`
+  shallowchrome report ws/ --genes ALB --show E066,E071   # also explain and show these
+  shallowchrome report ws/ --genes-file genes.txt --scheduler tcp://headnode:8786
 
 \b
 Writes OUT/GENE.html per gene and OUT/index.html (OUT: WORKSPACE/reports/ by
@@ -50,7 +52,10 @@ the exit code is 2 only when no page could be made.
 @click.option("--no-embed", "no_embed", is_flag=True,
               help="Load igv.js from the server (/static/igv/igv.min.js) instead of inlining it: smaller pages.")
 @click.option("--jobs", default=1, show_default=True, type=click.IntRange(min=1), help="Pages made in parallel.")
-def report(workspace, genes, genes_file, epigenomes, flank, out, no_embed, jobs):
+@click.option("--show", callback=comma_list,
+              help="Comma-separated epigenomes each page also explains and shows (besides the best-modelled ones).")
+@scheduler_option("Make the pages")
+def report(workspace, genes, genes_file, epigenomes, flank, out, no_embed, jobs, show, scheduler):
     """Write an HTML report page per gene: genome view, pattern, numbers.
 
     Each page shows the gene's TSS ± flank in igv.js (per epigenome: the
@@ -64,8 +69,9 @@ def report(workspace, genes, genes_file, epigenomes, flank, out, no_embed, jobs)
     queries = list(genes or []) + (read_gene_list(genes_file) if genes_file else [])
     if not queries:
         raise click.UsageError("give genes with --genes ALB,APOA1 and/or --genes-file genes.txt")
-    result = write_reports(workspace, queries, epigenomes=epigenomes, flank=flank, out=out, embed=not no_embed,
-                           jobs=jobs, progress=sys.stderr.isatty())
+    with cluster(scheduler) as client:  # connected (or refused) before any page is made
+        result = write_reports(workspace, queries, epigenomes=epigenomes, flank=flank, out=out, embed=not no_embed,
+                               jobs=jobs, progress=sys.stderr.isatty(), show=show, scheduler=client)
     for path in result.pages[:20]:
         click.echo(f"wrote {path}")
     if len(result.pages) > 20:

@@ -14,8 +14,16 @@ def evaluation_lines(evaluation: pd.DataFrame) -> list[str]:
     lines = []
     for row, tissue in zip(evaluation.itertuples(), tissues):
         head = f"{row.epigenome}  {tissue:<{width}}" if width else row.epigenome
+        if row.status == "transfer":  # no expression data: predicted by the reference model
+            lines.append(f"{head}  no test AUROC: {row.reason}  [{row.marks}]")
+            continue
         if row.status != "ok":
             lines.append(f"{head}  skipped: {row.reason}")
+            continue
+        pearson = getattr(row, "pearson_mean", float("nan"))
+        if pearson == pearson:  # the regression task (build --task regression): correlations, no AUROC
+            lines.append(f"{head}  test Pearson r {num(pearson, 3)} ± {num(row.pearson_sd, 3)}  "
+                         f"Spearman {num(row.spearman_mean, 3)}  R² {num(row.r2_mean, 3)}  [{row.marks}]")
             continue
         dc = getattr(row, "deepchrome_auroc", float("nan"))
         dc = "" if dc != dc else f"  (DeepChrome {num(dc)})"

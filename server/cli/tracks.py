@@ -5,6 +5,7 @@ import sys
 
 import click
 
+from shallowchrome.server.cli.options import cluster, scheduler_option
 from shallowchrome.tracks.hub.trackdb import DEFAULT_EMAIL
 
 GENOME_OPTION = click.option("--genome", default="hg19", show_default=True,
@@ -20,6 +21,11 @@ Examples:
   shallowchrome tracks ws/
   shallowchrome tracks ws/ --base-url https://example.org/ws/hub
   shallowchrome tracks ws/ --genome hg38 --chrom-sizes hg38.chrom.sizes
+  shallowchrome tracks ws/ --scheduler tcp://headnode:8786             # on a Dask cluster
+
+\b
+After the tracks, the input peak files are indexed for the report pages
+(WS/reports/cache/peaks/; copies that are current are kept).
 """)
 @click.argument("workspace", type=click.Path(file_okay=False))
 @GENOME_OPTION
@@ -28,17 +34,23 @@ Examples:
 @click.option("--email", default=DEFAULT_EMAIL, show_default=True, help="Contact e-mail written to hub.txt.")
 @click.option("--jobs", default=1, show_default=True, type=click.IntRange(min=1),
               help="Epigenomes written in parallel.")
-def tracks(workspace, genome, chrom_sizes, base_url, email, jobs):
+@scheduler_option("Write the epigenomes' track files and index their peak files")
+def tracks(workspace, genome, chrom_sizes, base_url, email, jobs, scheduler):
     """Write bigBed/bigWig tracks and a UCSC/IGV track hub into WORKSPACE/hub/."""
     from shallowchrome.tracks.hub.write import write_tracks
     from shallowchrome.tracks.workspace.layout import Workspace, revision
+    from shallowchrome.tracks.workspace.pipeline import peak_index_step
 
-    with revision(workspace) as ws:  # a new generation: a server never sees half of the new hub
-        result = write_tracks(ws, genome=genome, chrom_sizes=chrom_sizes, base_url=base_url, email=email,
-                              jobs=jobs, progress=sys.stderr.isatty())
-    click.echo(f"tracks: {len(result.epigenomes)} epigenome(s), {result.n_items} gene items, "
-               f"{len(result.files)} track files")
-    ws = Workspace(workspace)
+    progress = sys.stderr.isatty()
+    with cluster(scheduler) as client:  # connected (or refused) before anything is read
+        with revision(workspace) as ws:  # a new generation: a server never sees half of the new hub
+            result = write_tracks(ws, genome=genome, chrom_sizes=chrom_sizes, base_url=base_url, email=email,
+                                  jobs=jobs, progress=progress, scheduler=client)
+        click.echo(f"tracks: {len(result.epigenomes)} epigenome(s), {result.n_items} gene items, "
+                   f"{len(result.files)} track files")
+        ws = Workspace.open(workspace)
+        n, failed = peak_index_step(ws, jobs=jobs, progress=progress, scheduler=client)
+    click.echo(f"peak index: {n - len(failed)} of {n} peak file(s) indexed for the report pages")
     click.echo(f"hub: {ws.shown(ws.hub_txt)}")
 
 

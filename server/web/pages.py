@@ -17,6 +17,27 @@ from shallowchrome.tracks.workspace.layout import HUB_TXT, SESSION_JSON, SESSION
 bp = Blueprint("pages", __name__)
 
 
+@bp.record_once
+def _compile_gene_page(state) -> None:
+    """With GENES_WARMUP (default on; see :meth:`~shallowchrome.server.web.state.WorkspaceData.warm_up`),
+    compile the gene page's template in a thread before the first request needs it."""
+    import threading
+
+    from shallowchrome.server.web.state import GENES_WARMUP
+
+    app = state.app
+    if app.config.get(GENES_WARMUP, True):
+        threading.Thread(target=_compile, args=(app, "site/gene.html"), name="shallowchrome-template-warm-up",
+                         daemon=True).start()
+
+
+def _compile(app, name: str) -> None:
+    try:
+        app.jinja_env.get_template(name)
+    except Exception:  # noqa: BLE001 - an optimisation only: the first page says what is wrong, if anything
+        pass
+
+
 def hub_url() -> str:
     return public_url() + f"hub/{HUB_TXT}"
 
@@ -37,15 +58,30 @@ def home():
     outputs = workspace_outputs(d)
     downloads = {f["eid"]: f for f in outputs["downloads"]}
     summaries = {e["id"]: e for e in d.epigenome_summaries()}
-    groups = grouped_epigenomes(list(summaries), {e: s["tissue"] for e, s in summaries.items()})
+    groups = grouped_epigenomes(list(summaries), {e: d.recorded(e) for e in summaries})
     for g in groups:
-        g["rows"] = [{**summaries[info["id"]], "name": info["name"], "group": g["group"], "color": g["color"],
+        g["rows"] = [{**summaries[info["id"]], "name": info["name"], "group": g["group"], "color": info["color"],
                       "group_rank": g["rank"], "files": downloads.get(info["id"])} for info in g["epigenomes"]]
     return render_template("site/home.html", groups=groups, n_epigenomes=len(summaries),
                            n_fitted=sum(s["status"] == "ok" for s in summaries.values()), hub_url=hub,
                            ucsc_url=ucsc_url(hub, d.genome),
                            has_chart=d.ws.evaluation_chart_path.is_file(), info=d.info,
-                           examples=example_genes(d), outputs=outputs)
+                           examples=example_genes(d), outputs=outputs, transfer=transfer_section(d))
+
+
+def transfer_section(d) -> dict | None:
+    """The home page's cross-epigenome section: the evaluation's headline numbers and the epigenomes predicted
+    without expression data (None when the workspace has neither)."""
+    from shallowchrome.model.transfer import summary
+    from shallowchrome.tracks.workspace.transfer import read_evaluation
+
+    table = read_evaluation(d.ws)
+    moved = [{"id": e, "note": r["transfer"].get("note", "")} for e, r in d.info.get("epigenomes", {}).items()
+             if isinstance(r.get("transfer"), dict)]
+    if (table is None or table.empty) and not moved:
+        return None
+    return {"summary": summary(table) if table is not None and not table.empty else None, "moved": moved,
+            "has_chart": d.ws.transfer_chart_path.is_file()}
 
 
 def workspace_outputs(d) -> dict:
@@ -121,7 +157,7 @@ MAX_BARS, BAR_COLUMNS = 12, 3
 
 def epigenome_groups(d) -> list[dict]:
     """The workspace's fitted epigenomes by Roadmap group (see :func:`grouped_epigenomes`)."""
-    return grouped_epigenomes(d.epigenomes, {e: d.tissue(e) for e in d.epigenomes})
+    return grouped_epigenomes(d.epigenomes, {e: d.recorded(e) for e in d.epigenomes})
 
 
 def requested_bars(d) -> tuple[list[str] | None, list[str], int]:
@@ -337,7 +373,7 @@ def browser_files(d, manifest=None) -> dict:
         present = [f for f in by_epigenome.get(eid, []) if (hub / f.path).is_file()]
         if present:
             out[eid] = present
-    order = [info["id"] for g in grouped_epigenomes(list(out), {e: d.tissue(e) for e in out})
+    order = [info["id"] for g in grouped_epigenomes(list(out), {e: d.recorded(e) for e in out})
              for info in g["epigenomes"]]
     return {e: out[e] for e in order}
 
@@ -352,9 +388,9 @@ def epigenome_choices(d, files: dict) -> list[dict]:
     ev = d.evaluation
     auroc = dict(zip(ev["epigenome"].astype(str), ev["auroc_mean"])) if "auroc_mean" in ev else {}
     out = []
-    for g in grouped_epigenomes(list(files), {e: d.tissue(e) for e in files}):
-        colour = g["color"] if re.fullmatch(r"#[0-9A-Fa-f]{6}", g["color"] or "") else "#999999"
+    for g in grouped_epigenomes(list(files), {e: d.recorded(e) for e in files}):
         for info in g["epigenomes"]:
+            colour = info["color"] if re.fullmatch(r"#[0-9A-Fa-f]{6}", info["color"] or "") else "#999999"
             out.append({"id": info["id"], "name": info["name"], "group": g["group"], "color": colour,
                         "auroc": finite_or_none(auroc.get(info["id"])), "tracks": len(files[info["id"]])})
     return out

@@ -5,7 +5,9 @@ the report cache, owned by the reports module).
 """
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections import OrderedDict
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -13,12 +15,21 @@ from pathlib import Path
 import pandas as pd
 
 from shallowchrome.model.estimator import finite_or_none
-from shallowchrome.model.interpret import SIGNIFICANCE, choose_model, has_crossfit
-from shallowchrome.tracks.reference import roadmap_epigenomes
+from shallowchrome.model.interpret import SIGNIFICANCE, choose_model, has_crossfit, model_splits
+from shallowchrome.tracks.io.metadata import describe
 from shallowchrome.tracks.workspace.layout import Workspace, published_generation
 
 #: Key of the app's :class:`WorkspaceData` in ``app.extensions``.
 EXTENSION = "shallowchrome"
+
+
+#: App config key: warm the gene pages' caches up in a thread when a workspace (generation) is loaded (default on).
+GENES_WARMUP = "GENES_WARMUP"
+
+#: The warm-up's second pass sleeps this many times as long as each fit took (it runs at ~1/3 of a core).
+WARMUP_YIELD = 2.0
+
+log = logging.getLogger(__name__)
 
 
 #: Regulative-pattern charts kept in memory (an SVG is ~50 KB: at most ~25 MB).
@@ -64,9 +75,10 @@ class WorkspaceData:
         self.genes = self.ws.genes()
         self.gene_records = [{"gene_id": g.gene_id, "symbol": g.symbol, "chrom": g.chrom, "tss": int(g.tss),
                               "strand": g.strand} for g in self.genes.itertuples()]
+        self._views: dict = {}  # the interpretation views of `explain`, made from the tables read for the columns
         self.columns = {e: self._columns(e) for e in self.epigenomes}
         self.payload = lru_cache(maxsize=8192)(self._payload)
-        self.interpretation_cache: dict = {}  # views and statsmodels fits for `explain`
+        self.interpretation_cache: dict = {("view", e): v for e, v in self._views.items()}  # views, statsmodels fits
         self.charts = BoundedCache(CHART_CACHE)  # (gene row, format) → regulative-pattern chart bytes
 
     def _columns(self, eid: str) -> dict:
@@ -74,6 +86,7 @@ class WorkspaceData:
         marks = self.models[eid]["marks"]
         pred = self.ws.predictions(eid)
         feats = self.ws.features(eid)
+        self._views[eid] = self._view(eid, pred, feats)
         label = pred["label"]
         cols = {
             "logit": pred["logit"].tolist(), "probability": pred["probability"].tolist(),
@@ -87,17 +100,29 @@ class WorkspaceData:
             cols["chromhmm_state"] = [v if isinstance(v, str) else None for v in pred["chromhmm_state"]]
         return cols
 
+    def _view(self, eid: str, pred: pd.DataFrame, feats: pd.DataFrame):
+        """What :func:`~shallowchrome.tracks.analysis.explain.load_view` reads, from the tables already read."""
+        from shallowchrome.tracks.analysis.explain import EpigenomeView
+
+        folds = pred["fold"].astype(str) if "fold" in pred.columns else None
+        return EpigenomeView(eid=eid, model=self.models[eid], features=feats, labels=pred["label"],
+                             rpkm=pred["rpkm"], folds=folds, name=self.tissue(eid))
+
     def tissue(self, eid: str) -> str:
         return self.info["epigenomes"].get(eid, {}).get("tissue", "") or ""
+
+    def recorded(self, eid: str) -> dict:
+        """The epigenome's workspace.json record (tissue, and group/color from ``build --metadata``)."""
+        return self.info["epigenomes"].get(eid, {})
 
     def epigenome_summaries(self) -> list[dict]:
         """One record per epigenome of the build (fitted or skipped), for the home page and the API."""
         ev = self.evaluation.set_index("epigenome")
         out = []
         for eid, status in self.info["epigenomes"].items():
-            roadmap = roadmap_epigenomes().get(eid, {})
+            shown = describe(eid, status)  # recorded name/group/colour over the Roadmap table's
             rec = {"id": eid, "tissue": status.get("tissue", "") or "", "status": status["status"],
-                   "group": roadmap.get("group"), "color": roadmap.get("color")}
+                   "group": shown["group"], "color": shown["color"]}
             if status["status"] == "ok":
                 row = ev.loc[eid]
                 model = self.models[eid]
@@ -171,7 +196,7 @@ class WorkspaceData:
                 "model": explaining.label if explaining else f"split {model['interpretation_split']}",
                 "part": col["part"][row],
                 "features": {m: finite_or_none(col["features"][m][row]) for m in marks},
-                "weights": {m: finite_or_none(record["weights"][m]) for m in marks},
+                "weights": {m: finite_or_none(record["weights"].get(m)) for m in marks},  # none: a mark of several terms
                 "contributions": {m: finite_or_none(col["contributions"][m][row]) for m in marks},
                 "bias": finite_or_none(record["bias"]),
                 "logit": finite_or_none(col["logit"][row]),
@@ -187,6 +212,46 @@ class WorkspaceData:
                 rec["chromhmm_state"] = state[row]
             per.append(rec)
         return {"gene": self.gene_record(row), "locus": self.locus(row), "epigenomes": per}
+
+    def warm_up(self) -> None:
+        """Fill the caches the gene pages use, ahead of the first request: the imports of the pattern charts
+        and, per epigenome, the Wald statistics (statsmodels refits) of every model that explains genes: its
+        cross-fitting fold models, or, in a workspace built before cross-fitting, its interpretation split's
+        (most genes) and then, in a second pass, its evaluation splits' (genes in the interpretation split's
+        training part). Reads, never writes; takes no lock a request waits on (a request needing a fit not
+        made yet makes it itself, as without the warm-up)."""
+        from shallowchrome.tracks.analysis import pattern_charts  # noqa: F401 - imported for its cost (matplotlib)
+        from shallowchrome.tracks.analysis.explain import fold_statistics, load_view, split_statistics
+
+        started = time.perf_counter()
+        if self.gene_records:
+            self.ws.find_gene(self.gene_records[0]["gene_id"])  # the gene index every gene page searches
+        cache = self.interpretation_cache
+        if "splits" not in cache:
+            cache["splits"] = self.ws.splits()
+        splits = cache["splits"]
+        for second in (False, True):
+            for eid in self.epigenomes:
+                try:
+                    if ("view", eid) not in cache:
+                        cache[("view", eid)] = load_view(self.ws, eid)
+                    view = cache[("view", eid)]
+                    if has_crossfit(view.model) and view.folds is not None:
+                        for fold in ([] if second else dict.fromkeys(view.folds.tolist())):
+                            fold_statistics(view, fold)
+                    else:
+                        interp, evaluation = model_splits(view.model)
+                        for split in (evaluation if second else [interp]):
+                            if split in splits:
+                                begun = time.perf_counter()
+                                split_statistics(view, split, splits[split])
+                                if second:  # the rarer fits: leave most of the CPU to requests meanwhile
+                                    time.sleep(WARMUP_YIELD * (time.perf_counter() - begun))
+                except Exception:  # noqa: BLE001 - an optimisation only: the gene page says what is wrong, if any
+                    log.debug("gene-page warm-up of %s failed", eid, exc_info=True)
+                time.sleep(0)  # let request threads run between epigenomes
+            log.debug("gene pages: warm-up pass %d done after %.1f s", 1 + second, time.perf_counter() - started)
+        log.info("gene pages warmed up: %d epigenomes in %.1f s", len(self.epigenomes), time.perf_counter() - started)
 
     def top_mark(self, rec: dict) -> str | None:
         """The mark with the largest absolute contribution in a payload record."""
@@ -212,11 +277,20 @@ class ServedWorkspace:
     the build keeps until the next publish.
     """
 
-    def __init__(self, root):
+    def __init__(self, root, warm: bool = False):
         self.root = Path(root).absolute()
+        self.warm = warm  # warm each loaded generation's gene-page caches up in a thread (GENES_WARMUP)
         self._state = WorkspaceData(self.root)
         self._lock = threading.Lock()
         self.reloads = 0
+        self.warming: threading.Thread | None = None
+        self._start_warm_up(self._state)
+
+    def _start_warm_up(self, state: WorkspaceData) -> None:
+        if self.warm:
+            self.warming = threading.Thread(target=_warm_up, args=(state,), name="shallowchrome-genes-warm-up",
+                                            daemon=True)
+            self.warming.start()
 
     def current(self) -> WorkspaceData:
         state = self._state
@@ -229,10 +303,18 @@ class ServedWorkspace:
                 ws = Workspace.open(self.root).pin()  # the generation published now
                 state = self._state = WorkspaceData(self.root, ws)
                 self.reloads += 1
+                self._start_warm_up(state)
         return state
 
     def __getattr__(self, name):  # the current state's attributes (ws, genome, charts ...)
         return getattr(self.current(), name)
+
+
+def _warm_up(state: WorkspaceData) -> None:
+    try:
+        state.warm_up()
+    except Exception:  # noqa: BLE001 - an optimisation only
+        log.debug("gene-page warm-up failed", exc_info=True)
 
 
 def data(app=None) -> WorkspaceData:

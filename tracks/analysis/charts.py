@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from shallowchrome.tracks.io.textio import write_bytes_atomic
+from shallowchrome.tracks.numbers import num
 from shallowchrome.tracks.reference import roadmap_epigenomes
 
 #: The group of epigenomes the Roadmap table does not hold.
@@ -39,28 +40,34 @@ def _roadmap_order() -> tuple[dict, dict]:
     return position, groups
 
 
-def epigenome_info(eid: str, tissue: str = "") -> dict:
-    """How pages and charts show one epigenome: ``id``, ``name`` (the Roadmap standard name, else
-    ``tissue`` without underscores), ``label`` ("E066 Liver"), ``group``, ``color`` (the group's) and
-    ``group_rank`` (the group's position in the Roadmap table's order)."""
+def epigenome_info(eid: str, tissue: str | dict = "") -> dict:
+    """How pages and charts show one epigenome: ``id``, ``name``, ``label`` ("E066 Liver"), ``group``,
+    ``color`` and ``group_rank`` (the group's position in the Roadmap table's order; a user's own group
+    after the Roadmap ones). ``tissue``: the epigenome's ``workspace.json`` record (``tissue``, ``group``,
+    ``color`` as ``build --metadata`` recorded them) or just its tissue; see
+    :func:`~shallowchrome.tracks.io.metadata.describe` (recorded values over the Roadmap table's)."""
+    from shallowchrome.tracks.io.metadata import describe
+
     position, groups = _roadmap_order()
     rec = roadmap_epigenomes().get(eid)
-    name = " ".join((rec["name"] if rec else (tissue or "").replace("_", " ")).split())
-    group = rec["group"] if rec else OTHER_GROUP
-    rank, colour = groups[group]
-    return {"id": eid, "name": name, "label": f"{eid} {name}".strip(), "group": group, "color": colour,
-            "group_rank": rank, "roadmap": rec is not None}
+    shown = describe(eid, tissue if isinstance(tissue, dict) else {"tissue": tissue})
+    group = shown["group"]
+    rank = groups[group][0] if group in groups else len(groups)
+    return {"id": eid, "name": shown["name"], "label": f"{eid} {shown['name']}".strip(), "group": group,
+            "color": shown["color"], "group_rank": rank, "roadmap": rec is not None}
 
 
 def grouped_epigenomes(eids, tissues: dict | None = None) -> list[dict]:
-    """The epigenomes by Roadmap group: ``[{"group", "color", "rank", "epigenomes": [epigenome_info ...]}]``,
-    groups in the Roadmap table's order, epigenomes in the table's order within a group (ids the table
-    does not know last in "Other", in the order given)."""
+    """The epigenomes by group: ``[{"group", "color", "rank", "epigenomes": [epigenome_info ...]}]``,
+    groups in the Roadmap table's order (users' own groups after them, by name), epigenomes in the
+    table's order within a group (ids the table does not know after, in the order given). ``tissues``:
+    epigenome → its workspace record (or tissue), as :func:`epigenome_info` takes."""
     position, _ = _roadmap_order()
     tissues = tissues or {}
     infos = [epigenome_info(e, tissues.get(e, "")) for e in dict.fromkeys(eids)]
     given = {info["id"]: i for i, info in enumerate(infos)}
-    infos.sort(key=lambda i: (i["group_rank"], position.get(i["id"], len(position) + given[i["id"]])))
+    infos.sort(key=lambda i: (i["group_rank"], i["group"] if i["group_rank"] >= len(_) else "",
+                              position.get(i["id"], len(position) + given[i["id"]])))
     out: list[dict] = []
     for info in infos:
         if not out or out[-1]["group"] != info["group"]:
@@ -80,7 +87,7 @@ def grouped_order(eids, tissues: dict | None = None) -> list[str]:
 ROW_HEIGHT = 0.24
 
 
-def evaluation_figure(evaluation: pd.DataFrame):
+def evaluation_figure(evaluation: pd.DataFrame, recorded: dict | None = None):
     """Horizontal bars of mean ± sd test AUROC, one per fitted epigenome (``E066 Liver``), grouped by
     Roadmap group (a heading row and the group's colour strip at the left), DeepChrome's published
     AUROC as a marker where the benchmark has one; the values in a column at the right.
@@ -94,6 +101,8 @@ def evaluation_figure(evaluation: pd.DataFrame):
     ok = evaluation[evaluation["status"] == "ok"].set_index("epigenome")
     n_skipped = int((evaluation["status"] != "ok").sum())
     tissues = {e: t for e, t in zip(ok.index, ok["tissue"]) if isinstance(t, str)}
+    if recorded:  # workspace.json's records (groups and colours of `build --metadata`)
+        tissues = {e: {"tissue": t, **(recorded.get(e) or {})} for e, t in tissues.items()}
     groups = grouped_epigenomes(list(ok.index), tissues)
     # rows top to bottom: a heading per group, then its epigenomes
     labels, colours, kinds = [], [], []
@@ -138,7 +147,7 @@ def evaluation_figure(evaluation: pd.DataFrame):
         ax.scatter(dc[has], yb[has], marker="|", s=90, linewidths=2.2, color=DEEPCHROME_COLOUR, zorder=3,
                    label="DeepChrome")
     for yi, m, s, d in zip(yb, mean, sd, dc):
-        text = f"{m:.3f} ± {s:.3f}" + (f"   {d:.2f}" if np.isfinite(d) else "")
+        text = f"{num(m, 3)} ± {num(s, 3)}" + (f"   {num(d, 2)}" if np.isfinite(d) else "")
         ax.text(1.01, yi, text, transform=ax.get_yaxis_transform(), fontsize=7, va="center", family="monospace")
     ax.text(1.01, 1.0, "mean ± sd" + ("   DeepChrome" if has.any() else ""), transform=ax.transAxes,
             fontsize=7, va="bottom", family="monospace", fontweight="bold")
@@ -175,9 +184,9 @@ def _fit_left_margin(fig, strip, height: float) -> None:
                         top=1 - 0.95 / height, bottom=0.55 / height)
 
 
-def evaluation_chart(evaluation: pd.DataFrame, path) -> None:
+def evaluation_chart(evaluation: pd.DataFrame, path, recorded: dict | None = None) -> None:
     """:func:`evaluation_figure` written to ``path`` as PNG (atomically; the same table gives the same bytes)."""
-    fig = evaluation_figure(evaluation)
+    fig = evaluation_figure(evaluation, recorded)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", metadata={"Software": None})
     write_bytes_atomic(path, buf.getvalue())

@@ -50,6 +50,7 @@ from shallowchrome.tracks.io.segmentation import (
     states_at,
 )
 from shallowchrome.tracks.io.textio import write_bytes_atomic, write_table_atomic
+from shallowchrome.tracks.numbers import tidy
 from shallowchrome.tracks.workspace.layout import Workspace, write_json_atomic
 
 log = logging.getLogger(__name__)
@@ -198,7 +199,7 @@ def write_results(ws: Workspace, result: ChromHMMResult) -> list[Path]:
         path = ws.interpretation_path(f"chromhmm_ranks.{fmt}")
         write_bytes_atomic(path, ranks_chart(result.groups, fmt))
         written.append(path)
-    write_json_atomic(ws.interpretation_path("chromhmm.json"), result.summary)
+    write_json_atomic(ws.interpretation_path("chromhmm.json"), tidy(result.summary))  # no binary noise, no -0.0
     ws.link_entries()
     written.append(ws.interpretation_path("chromhmm.json"))
     return written

@@ -380,20 +380,16 @@ def read_comparison(path) -> pd.DataFrame:
 # --- numbers as a scientist reads them ---------------------------------------------------------------------
 def signed(value, digits: int = 2) -> str:
     """``+1.23`` / ``-0.50`` / ``0.00`` (a value that rounds to zero has no sign); ``NA`` when missing."""
-    v = _num(value)
-    if v is None:
-        return "NA"
-    text = f"{v:+.{digits}f}"
-    return f"{0:.{digits}f}" if float(text) == 0 else text
+    from shallowchrome.tracks.numbers import num
+
+    return num(_num(value), digits, signed=True)
 
 
 def plain(value, digits: int = 2) -> str:
-    """``1.23`` (never ``-0.00``); ``NA`` when missing."""
-    v = _num(value)
-    if v is None:
-        return "NA"
-    text = f"{v:.{digits}f}"
-    return f"{0:.{digits}f}" if float(text) == 0 else text
+    """``1.23`` (never a negative zero); ``NA`` when missing."""
+    from shallowchrome.tracks.numbers import num
+
+    return num(_num(value), digits)
 
 
 def probability(value) -> str:

@@ -65,6 +65,7 @@ class EpigenomeView:
     rpkm: pd.Series
     folds: pd.Series | None = None  # predictions.tsv's fold column (None in a workspace built before cross-fitting)
     fits: dict = field(default_factory=dict)
+    name: str = ""  # its tissue as workspace.json records it (`build --metadata`), else model.json's
 
     @property
     def marks(self) -> list[str]:
@@ -72,7 +73,7 @@ class EpigenomeView:
 
     @property
     def tissue(self) -> str:
-        return self.model.get("tissue", "") or ""
+        return self.name or self.model.get("tissue", "") or ""
 
 
 def load_view(ws: Workspace, eid: str) -> EpigenomeView:
@@ -80,7 +81,8 @@ def load_view(ws: Workspace, eid: str) -> EpigenomeView:
     pred = ws.predictions(eid)
     folds = pred["fold"].astype(str) if "fold" in pred.columns else None
     return EpigenomeView(eid=eid, model=ws.model(eid), features=ws.features(eid), labels=pred["label"],
-                         rpkm=pred["rpkm"], folds=folds)
+                         rpkm=pred["rpkm"], folds=folds,
+                         name=(ws.info.get("epigenomes", {}).get(eid) or {}).get("tissue") or "")
 
 
 def check_epigenomes(ws: Workspace, requested) -> list[str]:
@@ -140,6 +142,9 @@ def model_statistics(view: EpigenomeView, model: ExplainingModel, splits: dict) 
 
 def _statistics(view: EpigenomeView, key, record: dict, train: np.ndarray) -> WaldFit:
     if key in view.fits:
+        return view.fits[key]
+    if (view.model.get("mode") or {}).get("task") == "regression":  # OLS t-tests, stored (no Logit refit)
+        view.fits[key] = stored_wald(record, view.marks)
         return view.fits[key]
     X = split_features(view, record)[train]
     y = view.labels[train].astype(int).to_numpy()
@@ -205,6 +210,11 @@ def explain(ws: Workspace, queries, epigenomes=None, split: int | None = None,
 def explain_one(view: EpigenomeView, gene: dict, splits: dict, requested: int | None, alpha: float) -> dict:
     """The explanation of one gene (a genes.tsv record with ``row``) in one epigenome."""
     row = int(gene["row"])
+    if (view.model.get("mode") or {}).get("feature_set") == "extended":
+        raise ModelError(f"{view.eid}: built with --features extended, several terms per mark; explain shows one "
+                         "weight per mark", fix="read each mark's contribution (the sum of its terms) in "
+                         "predictions.tsv and its likelihood-ratio test in model.json's mode.mark_tests, or "
+                         "build with --features exact")
     interp, evaluation = model_splits(view.model)
     labelled = bool(pd.notna(view.labels.iloc[row]))
     parts = {k: (PART_NAMES[int(splits[k][row])] if labelled and k in splits else "none") for k in [interp, *evaluation]}
@@ -215,6 +225,14 @@ def explain_one(view: EpigenomeView, gene: dict, splits: dict, requested: int | 
     stats = model_statistics(view, model, splits)
     phi = split_features(view, record)[row]
     pattern = regulative_pattern(record, view.marks, phi, stats, alpha)
+    if (view.model.get("mode") or {}).get("task") == "regression":  # logit = the predicted log2(RPKM + 1)
+        from shallowchrome.model.modes import on_probability
+
+        cut, sd = (view.model.get("threshold") or {}).get("rpkm"), record.get("residual_sd")
+        on = None if cut is None else pattern["logit"] >= np.log2(cut + 1.0)
+        pattern["probability"] = None if on is None or not sd else float(on_probability(pattern["logit"],
+                                                                                         np.log2(cut + 1.0), sd))
+        pattern["predicted"] = None if on is None else ("ON" if on else "OFF")
     label = view.labels.iloc[row]
     rpkm = view.rpkm.iloc[row]
     return {

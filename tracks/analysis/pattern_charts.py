@@ -18,6 +18,8 @@ import pandas as pd
 
 from shallowchrome.model.interpret import SIGNIFICANCE, role
 from shallowchrome.tracks import style
+from shallowchrome.tracks.numbers import num
+from shallowchrome.tracks.numbers import sig as significant_digits
 from shallowchrome.tracks.style import hex_colour
 
 FORMATS = ("png", "svg")
@@ -74,10 +76,10 @@ def _panel(ax, e: dict) -> None:
         x, ha, colour = _label_place(t["normalised"])
         ax.text(x, yi, _bar_label(t), fontsize=6.5, va="center", ha=ha, color=colour)
     measured = e["measured"] or "unknown"
-    rpkm = "" if e["rpkm"] is None else f" (RPKM {_number(e['rpkm'])})"
+    rpkm = "" if e["rpkm"] is None else f" (RPKM {significant_digits(e['rpkm'], 3)})"
     tissue = f" {e['tissue'].replace('_', ' ')}" if e.get("tissue") else ""
     title = ("\n".join(textwrap.wrap(f"{e['symbol'] or e['gene_id']} · {e['epigenome']}{tissue}", 48)) + "\n"
-             f"P(ON) {e['probability']:.2f}, predicted {e['predicted']}\n"
+             f"P(ON) {num(e['probability'], 3)}, predicted {e['predicted']}\n"
              f"measured {measured}{rpkm} · {model_label(e)} ({e['part']})")
     ax.set_title(title, fontsize=7.5, loc="left")
     ax.set_xlabel("logit contribution / largest |value|", fontsize=7)
@@ -97,12 +99,8 @@ def _label_place(x: float) -> tuple[float, str, str]:
 
 def _bar_label(term: dict) -> str:
     if term["mark"] == "bias":
-        return f"{term['value']:+.2f}"
-    return "0 (no peak)" if term["feature"] == 0 else f"{term['contribution']:+.2f}"
-
-
-def _number(value: float) -> str:
-    return f"{value:,.0f}" if value >= 1000 else f"{value:.3g}"
+        return num(term["value"], 2, signed=True)
+    return "0 (no peak)" if term["feature"] == 0 else num(term["contribution"], 2, signed=True)
 
 
 def _legend(fig, alpha: float, y: float) -> None:
@@ -282,7 +280,8 @@ def weights_chart(table: pd.DataFrame, fmt: str = "png", alpha: float = SIGNIFIC
             if not np.isfinite(values[i, j]):
                 ax.text(j, i, "absent", ha="center", va="center", fontsize=7, color="#999999")
                 continue
-            ax.text(j, i, f"{values[i, j]:.3g}{'*' if significant[i, j] else ''}", ha="center", va="center",
+            value = num(values[i, j], 2, signed=True) if terms[j] == "bias" else significant_digits(values[i, j], 3, signed=True)
+            ax.text(j, i, f"{value}{'*' if significant[i, j] else ''}", ha="center", va="center",
                     fontsize=8, color="#111111" if significant[i, j] else "#555555", bbox=box)
             if not significant[i, j]:
                 ax.add_patch(_hatch(j, i))

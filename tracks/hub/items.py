@@ -110,6 +110,14 @@ def top_marks(contrib: np.ndarray, marks: list[str]) -> tuple[np.ndarray, np.nda
     return names, value
 
 
+def _mark_p_value(record: dict, mark: str):
+    """A mark's p-value in a fold record: its Wald test, or with the extended features (several terms per mark,
+    ``build --features extended``) the likelihood-ratio test of its terms."""
+    if "mark_tests" in record:
+        return (record["mark_tests"].get(mark) or {}).get("p_value")
+    return record["p_values"].get(mark)
+
+
 def prediction_items(pred: pd.DataFrame, model: dict, window: int, chrom_sizes: dict) -> pd.DataFrame:
     """All BED9+N columns (as in :func:`prediction_autosql`) of one epigenome, sorted; plus ``outcome_rgb``."""
     marks = list(model["marks"])
@@ -151,7 +159,7 @@ def prediction_items(pred: pd.DataFrame, model: dict, window: int, chrom_sizes: 
             p = model.get("p_values", {}).get(m)
             items[field_name("pvalue", m)] = np.full(len(pred), "nan" if p is None else "%.3g" % p, dtype=object)
         else:
-            text = {f: ("nan" if (p := fold_record(model, f)["p_values"].get(m)) is None else "%.3g" % p)
+            text = {f: ("nan" if (p := _mark_p_value(fold_record(model, f), m)) is None else "%.3g" % p)
                     for f in folds.unique()}
             items[field_name("pvalue", m)] = folds.map(text).to_numpy(dtype=object)
     items["top_mark"] = top

@@ -12,9 +12,11 @@ epigenome and mark for the bigWigs):
 - ``sc_outcome``: the prediction bigBeds coloured correct / wrong (hidden).
 
 Made for 3 to 127 epigenomes. Subtracks carry the subGroups ``epigenome``,
-``group`` (the Roadmap group of :func:`~shallowchrome.tracks.reference.roadmap_epigenomes`,
-"Other" for an epigenome that is not a Roadmap one), ``tissue`` (the
-epigenome's tissue, its Roadmap standard name for Roadmap ids) and, in the
+``group`` (the group ``build --metadata`` recorded, else the Roadmap group of
+:func:`~shallowchrome.tracks.reference.roadmap_epigenomes`, "Other" for an
+epigenome that is not a Roadmap one; users' groups after the Roadmap ones),
+``tissue`` (the epigenome's tissue as workspace.json records it: the metadata
+name, else its Roadmap standard name) and, in the
 bigWig composites, ``mark``; ``dimensions`` make UCSC's track settings page a
 group (× mark) matrix of checkboxes and ``sortOrder`` sorts by group, tissue,
 epigenome. Tags are identifiers; titles keep the names readable (UCSC shows
@@ -49,7 +51,7 @@ MAX_VISIBLE, BEST_SHOWN = 10, 3
 #: The group of an epigenome that is not one of Roadmap's 127.
 OTHER_GROUP = "Other"
 
-PREDICTION_MOUSEOVER = "$name ($gene_id) P(ON) $probability, logit $logit; top: $top_mark ($top_contrib)"
+PREDICTION_MOUSEOVER = "$name ($gene_id): P(ON) $probability, logit $logit; top mark $top_mark (psi $top_contrib)"
 #: ψ bigWigs: positive values green (activating), negative red (altColor); features sky blue.
 PSI_COLOR, PSI_ALT_COLOR, FEATURE_COLOR = style.ACTIVATING, style.REPRESSING, style.FEATURE
 
@@ -62,6 +64,8 @@ class EpigenomeEntry:
     tissue: str
     marks: list
     auroc: float | None = None
+    #: Its group as ``build --metadata`` recorded it ("": the Roadmap group, see :func:`group_of`).
+    group: str = ""
 
 
 @dataclass
@@ -110,11 +114,12 @@ def long_label(text: str) -> str:
 
 
 # --- subGroups ------------------------------------------------------------------------------
-def group_of(eid: str) -> str:
-    """The Roadmap group of an epigenome (``Blood & T-cell``, ``ESC``, ...), :data:`OTHER_GROUP` for others."""
+def group_of(eid: str, given: str = "") -> str:
+    """The group of an epigenome: ``given`` (recorded by ``build --metadata``), else its Roadmap group
+    (``Blood & T-cell``, ``ESC``, ...), :data:`OTHER_GROUP` for others."""
     from shallowchrome.tracks.reference import roadmap_epigenomes
 
-    return (roadmap_epigenomes().get(eid) or {}).get("group") or OTHER_GROUP
+    return given or (roadmap_epigenomes().get(eid) or {}).get("group") or OTHER_GROUP
 
 
 def _group_rank() -> dict:
@@ -168,7 +173,8 @@ def _tissue(e: EpigenomeEntry) -> str:
 def subgroups(epis: list[EpigenomeEntry], marks: list[str] | None = None) -> list[SubGroup]:
     """epigenome, group, tissue (and mark) of the composite's subtracks; groups in Roadmap order."""
     rank = _group_rank()
-    groups = sorted(dict.fromkeys(group_of(e.eid) for e in epis), key=lambda g: (rank.get(g, len(rank)), g))
+    groups = sorted(dict.fromkeys(group_of(e.eid, e.group) for e in epis),
+                    key=lambda g: (rank.get(g, len(rank)), g))
     out = [SubGroup("epigenome", "Epigenome", [e.eid for e in epis]),
            SubGroup("group", "Roadmap_group", groups),
            SubGroup("tissue", "Tissue", sorted({_tissue(e) for e in epis}, key=str.lower))]
@@ -185,7 +191,7 @@ def _group_settings(groups: list[SubGroup], with_marks: bool) -> dict:
 
 
 def _members(groups: list[SubGroup], e: EpigenomeEntry, mark: str | None = None) -> str:
-    names = {"epigenome": e.eid, "group": group_of(e.eid), "tissue": _tissue(e), "mark": mark}
+    names = {"epigenome": e.eid, "group": group_of(e.eid, e.group), "tissue": _tissue(e), "mark": mark}
     return " ".join(g.member(names[g.tag]) for g in groups)
 
 
@@ -238,7 +244,7 @@ def prediction_composite(name: str, epis, url, kind: str, marks: list[str], with
         "longLabel": long_label("ShallowChrome predictions coloured correct/wrong vs measured expression" if outcome
                                 else "ShallowChrome predicted expression (P ON) and its explanation by marks"),
         "type": "bigBed 9 +", **_group_settings(groups, False), "itemRgb": "on",
-        "mouseOver": PREDICTION_MOUSEOVER + (" ChromHMM $chromhmm_state" if with_chromhmm else ""),
+        "mouseOver": PREDICTION_MOUSEOVER + ("; ChromHMM $chromhmm_state" if with_chromhmm else ""),
         "filter.probability": "0:1", "filterByRange.probability": "on", "filterLimits.probability": "0:1",
         "filterValues.part": "test,none",
         "filterValues.outcome": "correct,wrong,unlabelled",

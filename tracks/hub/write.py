@@ -51,6 +51,7 @@ from shallowchrome.tracks.hub.sessions import TrackFile, igv_desktop_session, ig
 from shallowchrome.tracks.hub.tabix import write_bed_with_tabix
 from shallowchrome.tracks.hub.territories import nearest_tss_territories
 from shallowchrome.tracks.io.chromsizes import ChromSizes, check_genes_fit, load_chrom_sizes
+from shallowchrome.tracks.io.metadata import describe
 from shallowchrome.tracks.io.textio import write_text_atomic
 from shallowchrome.tracks.reference import package_version
 from shallowchrome.tracks.workspace.executor import map_jobs
@@ -218,7 +219,7 @@ def _page_context(plans: list[EpigenomePlan], marks: list, window: int, genome: 
     epigenomes = [{
         "eid": p.eid, "tissue": p.tissue.replace("_", " "), "auroc": p.auroc, "auroc_sd": p.auroc_sd or 0.0,
         "bias": p.model["bias"], "weights": p.model["weights"],
-        "p_values": {m: ("%.3g" % v if v is not None else "NA") for m, v in p.model.get("p_values", {}).items()},
+        "p_values": dict(p.model.get("p_values", {})),  # formatted by the pages (numbers.pvalue: no "p = 0")
     } for p in plans]
     return {"epigenomes": epigenomes, "marks": marks, "window": window, "genome": genome, "n_genes": n_genes}
 
@@ -243,7 +244,9 @@ def write_hub_text(ws: Workspace, plans, files: list[TrackFile], genome: str, si
         path = by_key[(eid, kind, mark)]
         return f"{base_url.rstrip('/')}/{path}" if base_url else path[len(genome) + 1:]
 
-    epis = [hub.EpigenomeEntry(p.eid, p.tissue, p.marks, p.auroc) for p in plans]
+    recorded = ws.info.get("epigenomes", {})  # groups of `build --metadata` (else Roadmap's)
+    epis = [hub.EpigenomeEntry(p.eid, p.tissue, p.marks, p.auroc, describe(p.eid, recorded.get(p.eid))["group"])
+            for p in plans]
     with_chromhmm = bool(plans) and all("chromhmm_state" in p.autosql.names for p in plans)
     write_text_atomic(ws.trackdb_path(genome), hub.trackdb_text(hub.trackdb(epis, marks, url, with_chromhmm)))
     write_text_atomic(ws.hub_path(HUB_HTML), hub_pages.index_page(**ctx))
@@ -293,10 +296,13 @@ def _locus(genes: pd.DataFrame, row: int, window: int) -> str:
 
 def write_tracks(workspace, genome: str = DEFAULT_GENOME, chrom_sizes=None, base_url: str | None = None,
                  email: str = hub.DEFAULT_EMAIL, jobs: int = 1, progress: bool = False,
-                 force: bool = False) -> TracksResult:
+                 force: bool = False, scheduler=None) -> TracksResult:
     """Write every epigenome's tracks and the hub of a built workspace; see the module docstring.
 
     The track files of an epigenome that are unchanged since they were written are kept unless ``force``.
+    ``scheduler``: write the epigenomes' track files on this Dask cluster (see
+    :func:`~shallowchrome.tracks.workspace.executor.map_jobs`; its workers write into the workspace, which
+    they must see at the same path) instead of ``jobs`` local processes; the hub text is written here.
     """
     ws = workspace if isinstance(workspace, Workspace) else Workspace.open(workspace)
     if base_url is not None and not re.match(r"^https?://\S+$", base_url):
@@ -332,7 +338,7 @@ def write_tracks(workspace, genome: str = DEFAULT_GENOME, chrom_sizes=None, base
     todo = [p for p in plans if p.eid not in kept]
     write = partial(write_epigenome, ws, sizes=sizes, territories=territories, genome=genome)
     written = dict(zip([p.eid for p in todo], map_jobs(write, todo, jobs, progress=progress, desc="tracks",
-                                                       unit="epigenome")))
+                                                       unit="epigenome", scheduler=scheduler)))
     files: list[TrackFile] = []
     for p in plans:
         files += written[p.eid] if p.eid in written else track_files(ws, p, genome)

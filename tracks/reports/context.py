@@ -369,7 +369,8 @@ def epigenome_sources(ws: Workspace, eid: str, manifest: dict, peaks: pd.DataFra
     return EpigenomeSources(eid=eid, tissue=tissue.replace("_", " "), model=model,
                             load_predictions=functools.partial(ws.predictions, eid), predictions_bed=bed,
                             contributions=contributions, peak_files=files, segmentation=segmentation,
-                            peak_copies=copies, group=group_of(eid))
+                            peak_copies=copies,
+                            group=group_of(eid, info["epigenomes"].get(eid, {}).get("group") or ""))
 
 
 def ambiguous_symbols(genes: pd.DataFrame) -> set:

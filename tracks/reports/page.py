@@ -222,6 +222,7 @@ def render_template(ctx: ReportContext, gene: dict, region: Region, rows: list[d
                     overview: list[dict] | None = None, shown: list[str] | None = None) -> str:
     """The page before igv-reports: ASCII (other characters as references), igv-reports' placeholders intact."""
     from shallowchrome.tracks import style
+    from shallowchrome.tracks.io.metadata import describe
     from shallowchrome.tracks.reference import roadmap_epigenomes
 
     marks = list(dict.fromkeys(m for r in rows for m in r["marks"]))
@@ -231,6 +232,9 @@ def render_template(ctx: ReportContext, gene: dict, region: Region, rows: list[d
     links = [(label, href.replace("{gene_id}", gene["gene_id"]).replace("{selection}", query))
              for label, href in opts.links]
     colours = {info.get("group"): info.get("color") for info in roadmap_epigenomes().values()}
+    recorded = ctx.ws.info.get("epigenomes", {})  # groups and colours of `build --metadata`
+    colours.update({d["group"]: d["color"] for e, d in ((e, describe(e, recorded.get(e))) for e in ctx.eids)
+                    if recorded.get(e, {}).get("group") or recorded.get(e, {}).get("color")})
     text = environment().get_template(TEMPLATE).render(
         gene=gene, region=region, rows=rows, marks=marks, chart=svg, window=ctx.window, flank=opts.flank,
         genome=ctx.genome, alpha=SIGNIFICANCE, has_chromhmm=ctx.has_chromhmm, states=chromhmm_legend(), embed=opts.embed,

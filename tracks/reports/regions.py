@@ -245,7 +245,7 @@ def _make(copy: PeakCopy) -> str | None:
     return None
 
 
-def make_copies(copies, jobs: int = 1, progress: bool = False, threads: bool = False) -> dict:
+def make_copies(copies, jobs: int = 1, progress: bool = False, threads: bool = False, scheduler=None) -> dict:
     """Make the copies that are not current, each once, by ``jobs`` processes (:func:`map_jobs`) or, with
     ``threads`` (in a server), threads; returns {copy path: why it could not be made} for failures."""
     from shallowchrome.tracks.workspace.executor import map_jobs
@@ -259,18 +259,20 @@ def make_copies(copies, jobs: int = 1, progress: bool = False, threads: bool = F
         with ThreadPoolExecutor(max_workers=min(jobs, len(todo)), thread_name_prefix="peak-index") as pool:
             errors = list(pool.map(_make, todo))
     else:
-        errors = map_jobs(_make, todo, jobs, progress=progress, desc="indexing peaks", unit="file")
+        errors = map_jobs(_make, todo, jobs, progress=progress, desc="indexing peaks", unit="file",
+                          scheduler=scheduler)
     failed = {c.copy: e for c, e in zip(todo, errors) if e}
     for copy, error in failed.items():
         log.warning("peak index: %s", error)
     return failed
 
 
-def make_peak_index(ws, jobs: int = 1, progress: bool = False) -> tuple[int, dict]:
-    """Index every input peak file of the workspace (the ones whose copy is current are kept); returns
-    (copies in the index, {copy: error} of those that could not be made)."""
+def make_peak_index(ws, jobs: int = 1, progress: bool = False, scheduler=None) -> tuple[int, dict]:
+    """Index every input peak file of the workspace (the ones whose copy is current are kept), by ``jobs``
+    processes or on the Dask cluster ``scheduler``; returns (copies in the index, {copy: error} of those
+    that could not be made)."""
     copies = set(workspace_peak_copies(ws).values())
-    return len({c.copy for c in copies}), make_copies(copies, jobs, progress)
+    return len({c.copy for c in copies}), make_copies(copies, jobs, progress, scheduler=scheduler)
 
 
 def prune_peak_index(ws, keep: set) -> list[Path]:

@@ -32,6 +32,7 @@ from pathlib import Path
 from shallowchrome.model.errors import InputError
 from shallowchrome.templates import environment
 from shallowchrome.tracks.io.textio import write_text_atomic
+from shallowchrome.tracks.numbers import tidy
 from shallowchrome.tracks.reference import package_version
 from shallowchrome.tracks.reports.context import ReportContext, ReportOptions
 from shallowchrome.tracks.reports.page import gene_page
@@ -110,13 +111,13 @@ def _worker_page(gene: dict, out_dir: str, shown=None) -> dict:
 
 
 def _write_pages(ctx: ReportContext, genes: list[dict], out_dir: Path, jobs: int, progress: bool,
-                 epigenomes, shown=None) -> list[dict]:
+                 epigenomes, shown=None, scheduler=None) -> list[dict]:
     """Each gene's page (summaries in gene order), written by ``jobs`` processes (each loads the context once)."""
     _WORKER["ctx"] = ctx  # the tasks run here when jobs == 1
     try:
         return map_jobs(partial(_worker_page, out_dir=str(out_dir), shown=shown), genes, jobs, progress=progress,
                         desc="reports", unit="page", initializer=_init_worker,
-                        initargs=(str(ctx.ws.root), epigenomes, ctx.options))
+                        initargs=(str(ctx.ws.root), epigenomes, ctx.options), scheduler=scheduler)
     finally:
         _WORKER.pop("ctx", None)
 
@@ -141,7 +142,7 @@ def write_index(out_dir: Path, records: list[dict], workspace: Path) -> Path:
     """OUT/index.json and OUT/index.html (the HTML written last)."""
     eids = list(dict.fromkeys(e for r in records for e in r["epigenomes"]))
     tissues = {e: x.get("tissue") or "" for r in records for e, x in r["epigenomes"].items()}
-    write_text_atomic(out_dir / INDEX_JSON, dumps_json({"format_version": 1, "epigenomes": eids, "pages": records}))
+    write_text_atomic(out_dir / INDEX_JSON, dumps_json(tidy({"format_version": 1, "epigenomes": eids, "pages": records})))
     html = environment().get_template("report/index.html").render(records=records, eids=eids, tissues=tissues,
                                                                    version=package_version(),
                                                                    workspace=workspace.name)
@@ -151,7 +152,7 @@ def write_index(out_dir: Path, records: list[dict], workspace: Path) -> Path:
 
 # --- the command --------------------------------------------------------------------------
 def write_reports(ws, genes, epigenomes=None, flank: int = 10_000, out=None, embed: bool = True, jobs: int = 1,
-                  progress: bool = False, igv_js_url: str | None = None, show=None) -> ReportsResult:
+                  progress: bool = False, igv_js_url: str | None = None, show=None, scheduler=None) -> ReportsResult:
     """Write one page per gene and the index; see the module docstring.
 
     ``genes``: symbols or Ensembl ids. ``epigenomes``: default all fitted
@@ -159,7 +160,9 @@ def write_reports(ws, genes, epigenomes=None, flank: int = 10_000, out=None, emb
     WS/reports/. ``embed``: inline igv.js (pages open from disk) or load it
     from ``igv_js_url`` (default the server's ``/static/igv/igv.min.js``).
     ``show``: epigenomes each page explains and shows besides the
-    best-modelled ones (checked before anything is written).
+    best-modelled ones (checked before anything is written). ``scheduler``: make the pages on this Dask
+    cluster (:func:`~shallowchrome.tracks.workspace.executor.map_jobs`; its workers read the workspace and
+    write the pages into ``out``, which they must see at the same paths) instead of ``jobs`` processes.
     """
     ws = ws if isinstance(ws, Workspace) else Workspace.open(ws)
     options = ReportOptions(flank=flank, embed=embed)
@@ -171,7 +174,7 @@ def write_reports(ws, genes, epigenomes=None, flank: int = 10_000, out=None, emb
     out_dir = Path(out) if out is not None else ws.reports_dir
     out_dir.mkdir(parents=True, exist_ok=True)
     ctx.prepare(progress, jobs=max(1, int(jobs)))
-    summaries = _write_pages(ctx, selected, out_dir, max(1, int(jobs)), progress, ctx.eids, shown)
+    summaries = _write_pages(ctx, selected, out_dir, max(1, int(jobs)), progress, ctx.eids, shown, scheduler)
     index = write_index(out_dir, merge_index(out_dir, summaries), ws.root)
     log.info("%d report page(s) written to %s", len(summaries), out_dir)
     return ReportsResult(out_dir, [out_dir / s["file"] for s in summaries], index, unknown)

@@ -27,17 +27,28 @@ import pandas as pd
 from shallowchrome.model.errors import InputError, ModelError
 from shallowchrome.model.features import max_signal_in_windows
 from shallowchrome.model.labels import THRESHOLDS
+from shallowchrome.model.modes import (
+    EXTENDED_TERMS,
+    FEATURE_SETS,
+    REGRESSION_METRICS,
+    SPLIT_BY,
+    TASKS,
+    chromosome_splits,
+    extended_terms,
+    term_names,
+)
 from shallowchrome.model.pipeline import fit_epigenome, model_document
 from shallowchrome.model.selection import CROSSFIT_VERSION, N_FOLDS, random_splits, resolve_configurations
 from shallowchrome.tracks.analysis.charts import evaluation_chart
 from shallowchrome.tracks.io.expression import epigenome_rpkm, read_expression
 from shallowchrome.tracks.io.genes import read_genes
 from shallowchrome.tracks.io.manifest import read_peaks_manifest, write_manifest
+from shallowchrome.tracks.io.metadata import workspace_record
 from shallowchrome.tracks.io.peaks import read_peaks
 from shallowchrome.tracks.io.splits import read_splits, splits_frame
 from shallowchrome.tracks.io.textio import table_bytes, write_bytes_atomic, write_table_atomic
 from shallowchrome.tracks.reference import deepchrome_auroc, package_version, tissues
-from shallowchrome.tracks.workspace import incremental
+from shallowchrome.tracks.workspace import incremental, transfer
 from shallowchrome.tracks.workspace.executor import cluster_client, map_jobs
 from shallowchrome.tracks.workspace.layout import (
     DEFAULT_GENOME,
@@ -74,9 +85,27 @@ class BuildOptions:
     scheduler: object = None
     #: Recompute every epigenome, even those whose inputs did not change since the workspace was built.
     force: bool = False
+    #: Names, groups, colours of epigenomes (``build --metadata``: :func:`~shallowchrome.tracks.io.metadata.
+    #: read_epigenome_metadata`), recorded in workspace.json; None: the Roadmap table's.
+    metadata: dict | None = None
     #: Cross-fitting folds: every labelled gene is predicted and explained by the model of the fold that held it
     #: out (the folds are seeded with ``seed``, with or without a splits file).
     folds: int = N_FOLDS
+    #: Samples without expression (:mod:`.transfer`): the labelled epigenomes whose pooled model predicts them
+    #: (``build --reference``); None: every labelled epigenome of the build.
+    reference: list | None = None
+    #: Non-default modes (:mod:`shallowchrome.model.modes`): "regression" models log2(RPKM + 1) by least squares;
+    #: "extended" features add multi-scale, log, count and distance terms per mark; "chromosome" splits hold out
+    #: whole chromosomes. The defaults are the paper's method, unchanged.
+    task: str = "classification"
+    features: str = "exact"
+    split_by: str = "random"
+
+    def mode_parameters(self) -> dict:
+        """The non-default modes (empty for the paper's method: its rebuild keys stay as they were)."""
+        out = {"task": self.task, "features": self.features, "split_by": self.split_by}
+        return {k: v for k, v in out.items() if v != {"task": "classification", "features": "exact",
+                                                      "split_by": "random"}[k]}
 
 
 @dataclass
@@ -118,6 +147,7 @@ def _fit_one(eid: str, files: list[dict], genes: pd.DataFrame, rpkm: np.ndarray,
     except ModelError as exc:
         return Skipped(eid, str(exc), marks)
     vectors = {}
+    terms, presence = {}, {}  # extended features: (mark, format) -> (n_genes, n_terms); file without signal?
     gchrom, gtss = genes["chrom"].to_numpy(), genes["tss"].to_numpy()
     for f in files:
         peaks = read_peaks(f["path"], f["format"])
@@ -128,10 +158,24 @@ def _fit_one(eid: str, files: list[dict], genes: pd.DataFrame, rpkm: np.ndarray,
         vectors[(f["mark"], f["format"])] = max_signal_in_windows(
             gchrom, gtss, peaks["chrom"].to_numpy(), peaks["start"].to_numpy(), peaks["end"].to_numpy(),
             peaks["signal"].to_numpy(), window=opts.window)
-    features = {c.name: np.column_stack([vectors[(m, c.format_of(m))] for m in marks]) for c in configs}
+        if opts.features == "extended":
+            presence[(f["mark"], f["format"])] = bool((peaks["signal"].to_numpy() == 1.0).all())
+            terms[(f["mark"], f["format"])] = extended_terms(
+                gchrom, gtss, peaks["chrom"].to_numpy(), peaks["start"].to_numpy(), peaks["end"].to_numpy(),
+                peaks["signal"].to_numpy())
+    groups = None
+    if opts.features == "extended":
+        # a file without signalValue (presence 1.0): its max terms are presence, the raw max would repeat one
+        keep = {m: [j for j, (_, kind, _) in enumerate(EXTENDED_TERMS)
+                    if not (kind == "max" and all(presence[(m, f["format"])] for f in files if f["mark"] == m))]
+                for m in marks}
+        groups = {m: [term_names(m)[j] for j in keep[m]] for m in marks}
+        features = {c.name: np.column_stack([terms[(m, c.format_of(m))][:, keep[m]] for m in marks]) for c in configs}
+    else:
+        features = {c.name: np.column_stack([vectors[(m, c.format_of(m))] for m in marks]) for c in configs}
     try:
         result = fit_epigenome(eid, marks, configs, features, rpkm, splits, opts.threshold, opts.n_splits,
-                               n_folds=opts.folds, seed=opts.seed)
+                               n_folds=opts.folds, seed=opts.seed, task=opts.task, groups=groups)
     except ModelError as exc:
         return Skipped(eid, str(exc), marks)
     result.warnings = notes
@@ -156,6 +200,9 @@ def _fit_task(item, genes, splits, opts, all_marks):
     if isinstance(res, Skipped):
         return res
     doc = model_document(res, extra=extra)
+    from shallowchrome.tracks.numbers import json_number  # the threshold without binary noise (2.392, not
+    if isinstance(doc.get("threshold"), dict) and "rpkm" in doc["threshold"]:  # ...0000003)
+        doc["threshold"] = {**doc["threshold"], "rpkm": json_number(doc["threshold"]["rpkm"])}
     gene_cols = _gene_columns(genes)
     rendered = {
         FEATURES_FILE: table_bytes(pd.concat([gene_cols[["gene_id", "symbol", "chrom", "tss"]], res.features,
@@ -163,6 +210,12 @@ def _fit_task(item, genes, splits, opts, all_marks):
         PREDICTIONS_FILE: table_bytes(pd.concat([gene_cols, res.predictions], axis=1)),
         MODEL_FILE: dumps_json(doc).encode("utf-8"),
     }
+    if res.terms is not None:  # extended: each mark's exact feature (max in TSS ± window) beside its terms
+        exact = pd.DataFrame({m: res.features_by_file[f"{m}.{res.crossfit.models[-1].configuration.format_of(m)}"]
+                              for m in res.marks})
+        rendered[FEATURES_FILE] = table_bytes(pd.concat([gene_cols[["gene_id", "symbol", "chrom", "tss"]], exact,
+                                                         res.features, res.features_by_file], axis=1),
+                                              float_format="%.10g")
     labels = res.predictions["label"]
     return Fitted(epigenome=eid, marks=list(res.marks), configurations=[c.name for c in res.configurations],
                   configuration=doc["configuration"], split_configurations=[r.configuration.name for r in res.evaluation],
@@ -188,6 +241,13 @@ def build_workspace(genes_path, expression_path, peaks_path, out, epigenomes=Non
     if isinstance(opts.folds, bool) or not isinstance(opts.folds, int) or opts.folds < 3:
         raise InputError(None, f"{opts.folds!r} cross-fitting folds: at least 3 are needed",
                          fix=f"give a whole number of folds, e.g. {N_FOLDS}")
+    for name, value, allowed in (("task", opts.task, TASKS), ("features", opts.features, FEATURE_SETS),
+                                 ("split-by", opts.split_by, SPLIT_BY)):
+        if value not in allowed:
+            raise InputError(None, f"unknown --{name} {value!r}", fix=f"use one of {', '.join(allowed)}")
+    if opts.split_by == "chromosome" and splits_path:
+        raise InputError(splits_path, "--split-by chromosome makes its own splits and cannot use a splits file",
+                         fix="drop --splits-file, or use --split-by random")
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise InputError(out, "exists and is not a folder", fix="give a folder for the workspace")
@@ -234,11 +294,14 @@ def _build(genes_path, expression_path, peaks_path, out: Path, epigenomes, split
     skipped: dict[str, Skipped] = {}
     rpkm = {}
     for eid in chosen:
-        if eid not in expression.columns and not epigenomes:
+        if eid not in expression.columns and (not epigenomes or any(e in expression.columns for e in chosen)):
+            # no RNA-seq: predicted by the reference model of the labelled epigenomes (transfer.run), else skipped
             skipped[eid] = Skipped(eid, f"no column {eid} in the expression table", [])
-            log.warning("%s: skipped, the expression table has no column for it", eid)
+            log.warning("%s: the expression table has no column for it; predicted by a model of the labelled "
+                        "epigenomes (skipped when there is none)", eid)
             continue
         rpkm[eid] = epigenome_rpkm(expression, eid, genes["gene_id"])
+    transfer.check_reference(opts.reference, chosen, list(rpkm))
     absent = np.zeros(len(genes), dtype=bool)
     for values in rpkm.values():
         absent |= np.isnan(values)
@@ -250,7 +313,9 @@ def _build(genes_path, expression_path, peaks_path, out: Path, epigenomes, split
         log.warning("%s: %d genes of the gene table are not in it (e.g. %s); they are predicted but not labelled or "
                     "used for training/evaluation", expression_path, int(absent.sum()), examples)
 
-    if splits_path:
+    if opts.split_by == "chromosome":  # whole chromosomes per part (no neighbouring-gene leakage)
+        splits = chromosome_splits(genes["chrom"].to_numpy(), ~absent, opts.n_splits, opts.seed)
+    elif splits_path:
         splits = read_splits(splits_path, genes["gene_id"])
         n_avail = len([k for k in splits if k != 0]) or 1
         if opts.n_splits > n_avail:
@@ -282,7 +347,7 @@ def _build(genes_path, expression_path, peaks_path, out: Path, epigenomes, split
                  len(reused), len(jobs), len(todo))
     # the task gets only what it needs: `opts` without the scheduler (a client does not pickle)
     task_opts = BuildOptions(window=opts.window, threshold=opts.threshold, n_splits=opts.n_splits, seed=opts.seed,
-                             folds=opts.folds)
+                             folds=opts.folds, task=opts.task, features=opts.features, split_by=opts.split_by)
     fit = partial(_fit_task, genes=genes, splits=splits, opts=task_opts, all_marks=all_marks)
     tissue_names = tissues()
     extra = {eid: {"tissue": tissue_names.get(eid, ""), "window": opts.window,
@@ -296,10 +361,10 @@ def _build(genes_path, expression_path, peaks_path, out: Path, epigenomes, split
     for eid in jobs:
         res = results[eid]
         if isinstance(res, incremental.Reused):
-            log.info("%s: reused (inputs unchanged), mean test AUROC %.3f", eid, res.summary["auroc"]["mean"])
+            log.info("%s: reused (inputs unchanged), mean test %s %.3f", eid, *headline(res.summary))
         elif isinstance(res, Fitted):
-            log.info("%s: marks %s, configurations tried %s, mean test AUROC %.3f", eid, ",".join(res.marks),
-                     ",".join(res.configurations), res.summary["auroc"]["mean"])
+            log.info("%s: marks %s, configurations tried %s, mean test %s %.3f", eid, ",".join(res.marks),
+                     ",".join(res.configurations), *headline(res.summary))
         if isinstance(res, Skipped):
             log.warning("%s: skipped, %s", eid, res.reason)
             skipped[eid] = res
@@ -312,9 +377,13 @@ def _build(genes_path, expression_path, peaks_path, out: Path, epigenomes, split
         reasons = "; ".join(f"{s.epigenome}: {s.reason}" for s in skipped.values())
         raise ModelError(f"no epigenome could be modelled ({reasons})")
 
+    moved = None
+    if opts.task == "classification" and opts.features == "exact":  # the paper's method only
+        moved = transfer.run(genes, manifest, splits, chosen, results, skipped, opts, out, opts.reference)
+        results.update(moved.results)
     return _write(out, genes, manifest, splits, chosen, results, skipped, opts,
                   inputs={"genes": genes_path, "expression": expression_path, "peaks": peaks_path, "splits": splits_path},
-                  requested=epigenomes, marks=marks, keys=keys)
+                  requested=epigenomes, marks=marks, keys=keys, transferred=moved)
 
 
 def input_keys(eids, files: dict, rpkm: dict, genes: pd.DataFrame, splits: dict, opts: BuildOptions) -> dict:
@@ -323,7 +392,7 @@ def input_keys(eids, files: dict, rpkm: dict, genes: pd.DataFrame, splits: dict,
     split_digest = incremental.splits_digest(splits)
     parameters = {"window": opts.window, "threshold": opts.threshold, "splits": opts.n_splits,
                   "crossfit": crossfit_parameters(opts),
-                  "version": package_version(), "format_version": FORMAT_VERSION}
+                  "version": package_version(), "format_version": FORMAT_VERSION, **opts.mode_parameters()}
     cache: dict = {}
     return {eid: {"peaks": incremental.peaks_key(files[eid], cache),
                   "expression": incremental.expression_digest(rpkm[eid]),
@@ -333,6 +402,17 @@ def input_keys(eids, files: dict, rpkm: dict, genes: pd.DataFrame, splits: dict,
 def crossfit_parameters(opts: BuildOptions) -> dict:
     """What the cross-fitted predictions depend on besides the inputs: folds, their seed, the scheme's revision."""
     return {"folds": int(opts.folds), "seed": int(opts.seed), "version": CROSSFIT_VERSION}
+
+
+def _auroc_or_none(summary: dict):
+    return summary["auroc"]["mean"] if "auroc" in summary else None
+
+
+def headline(summary: dict) -> tuple[str, float]:
+    """(metric name, mean) of an epigenome's evaluation: AUROC, or Pearson r for the regression task."""
+    if "auroc" in summary:
+        return "AUROC", summary["auroc"]["mean"]
+    return "Pearson r", summary["pearson"]["mean"]
 
 
 def _gene_columns(genes: pd.DataFrame) -> pd.DataFrame:
@@ -345,10 +425,21 @@ def evaluation_table(chosen, results, skipped) -> pd.DataFrame:
     for eid in chosen:
         row = {"epigenome": eid, "tissue": names.get(eid, "")}
         res = results.get(eid)
-        if isinstance(res, (Fitted, incremental.Reused)):
+        if isinstance(res, transfer.Transferred):
+            row.update(res.evaluation_row())
+        elif isinstance(res, (Fitted, incremental.Reused)):
             s = res.summary
             configs = res.split_configurations
             counts = pd.Series(configs).value_counts()
+            if "auroc" not in s:  # the regression task: correlation metrics, no AUROC
+                cf = res.crossfit
+                row.update(status="ok", marks=",".join(res.marks), n_genes=res.n_genes, n_on=res.n_on,
+                           n_splits=len(configs), configuration=counts.index[0], reason="",
+                           **{f"{k}_{stat}": s[k][stat] for k in REGRESSION_METRICS for stat in ("mean", "sd")},
+                           **{f"crossfit_{k}": cf.get(k) for k in REGRESSION_METRICS})
+                row["deepchrome_auroc"] = dc.get(eid, np.nan)
+                rows.append(row)
+                continue
             row.update(status="ok", marks=",".join(res.marks), n_genes=res.n_genes,
                        n_on=res.n_on, n_splits=len(configs), configuration=counts.index[0],
                        auroc_mean=s["auroc"]["mean"], auroc_sd=s["auroc"]["sd"], aupr_mean=s["aupr"]["mean"],
@@ -363,6 +454,9 @@ def evaluation_table(chosen, results, skipped) -> pd.DataFrame:
     cols = ["epigenome", "tissue", "status", "marks", "n_genes", "n_on", "n_splits", "configuration",
             "auroc_mean", "auroc_sd", "aupr_mean", "aupr_sd", "f1_mean", "f1_sd", "crossfit_auroc", "crossfit_aupr",
             "crossfit_f1", "deepchrome_auroc", "reason"]
+    if any("pearson_mean" in r for r in rows):  # the regression task's columns, before deepchrome_auroc
+        cols[-2:-2] = [f"{k}_{stat}" for k in REGRESSION_METRICS for stat in ("mean", "sd")] + \
+            [f"crossfit_{k}" for k in REGRESSION_METRICS]
     frame = pd.DataFrame(rows).reindex(columns=cols)
     for c in ("n_genes", "n_on", "n_splits"):
         frame[c] = frame[c].astype("Int64")
@@ -370,14 +464,14 @@ def evaluation_table(chosen, results, skipped) -> pd.DataFrame:
 
 
 def _write(out: Path, genes, manifest, splits, chosen, results, skipped, opts, inputs, requested, marks,
-           keys) -> Workspace:
+           keys, transferred=None) -> Workspace:
     """Write a new generation of the workspace: the computed epigenomes' files (a reused one's hard-linked
     from the published generation: same bytes, same mtime), then the tables covering every epigenome,
     ``workspace.json`` last. Returns the unpublished generation."""
     previous = Workspace(out)
     ws = Workspace.stage(out)
     gene_cols = _gene_columns(genes)
-    tissue_names = tissues()
+    shown = partial(workspace_record, metadata=opts.metadata)  # tissue (+ group, color) in workspace.json
     status = {}
     for eid in chosen:
         res = results.get(eid)
@@ -386,26 +480,31 @@ def _write(out: Path, genes, manifest, splits, chosen, results, skipped, opts, i
                 dst = ws.data / src.relative_to(previous.data)
                 dst.parent.mkdir(parents=True, exist_ok=True)
                 os.link(src, dst)
-            status[eid] = {"status": "ok", "tissue": tissue_names.get(eid, ""), "marks": res.marks,
-                           "configuration": res.configuration, "auroc_mean": res.summary["auroc"]["mean"],
+            status[eid] = {"status": "ok", **shown(eid), "marks": res.marks,
+                           "configuration": res.configuration, "auroc_mean": _auroc_or_none(res.summary),
                            "inputs": keys[eid], "outputs": res.outputs}
             continue
+        if isinstance(res, transfer.Transferred):  # no expression data: the reference model's predictions
+            status[eid] = transfer.write_epigenome(ws, res, shown(eid))
+            continue
         if not isinstance(res, Fitted):
-            status[eid] = {"status": "skipped", "reason": skipped[eid].reason, "tissue": tissue_names.get(eid, "")}
+            status[eid] = {"status": "skipped", "reason": skipped[eid].reason, **shown(eid)}
             continue
         contents = res.contents()
         for name in (FEATURES_FILE, PREDICTIONS_FILE, MODEL_FILE):  # the order a build always wrote them in
             write_bytes_atomic(ws.epigenome_dir(eid) / name, contents[name])
-        status[eid] = {"status": "ok", "tissue": tissue_names.get(eid, ""), "marks": res.marks,
-                       "configuration": res.configuration, "auroc_mean": res.summary["auroc"]["mean"],
+        status[eid] = {"status": "ok", **shown(eid), "marks": res.marks,
+                       "configuration": res.configuration, "auroc_mean": _auroc_or_none(res.summary),
                        "inputs": keys[eid],
                        "outputs": {name: incremental.sha256_bytes(data) for name, data in contents.items()}}
     evaluation = evaluation_table(chosen, results, skipped)
+    evaluation["tissue"] = [status[e]["tissue"] for e in evaluation["epigenome"]]
     write_table_atomic(ws.evaluation_path, evaluation, float_format="%.4f")
-    evaluation_chart(evaluation, ws.evaluation_chart_path)
+    evaluation_chart(evaluation, ws.evaluation_chart_path, status)
     write_table_atomic(ws.genes_path, gene_cols)
     write_table_atomic(ws.peaks_path, write_manifest(manifest[manifest["epigenome"].isin(chosen)]))
     write_table_atomic(ws.splits_path, splits_frame(splits))
+    transfer.write_evaluation(ws, transferred.evaluation if transferred else None)
     info = {
         "format_version": FORMAT_VERSION,
         "shallowchrome_version": package_version(),
@@ -415,7 +514,7 @@ def _write(out: Path, genes, manifest, splits, chosen, results, skipped, opts, i
                        "seed": opts.seed if not inputs["splits"] else None,
                        "crossfit": crossfit_parameters(opts),
                        "epigenomes": list(requested) if requested else None,
-                       "marks": list(marks) if marks else None},
+                       "marks": list(marks) if marks else None, **opts.mode_parameters()},
         "epigenomes": status,
     }
     write_json_atomic(ws.info_path, info)

@@ -282,6 +282,16 @@ class Workspace:
     def evaluation_chart_path(self) -> Path:
         return self.data / EVALUATION_PNG
 
+    @property
+    def transfer_evaluation_path(self) -> Path:
+        """The cross-epigenome evaluation (train on A / test on B, leave one out, average-label baseline)."""
+        return self.data / "evaluation_transfer.tsv"
+
+    @property
+    def transfer_chart_path(self) -> Path:
+        """The heatmap of the cross-epigenome AUROC matrix."""
+        return self.data / "evaluation_transfer.png"
+
     def epigenome_dir(self, eid: str) -> Path:
         return self.data / EPIGENOMES_DIR / check_name(eid, "epigenome id")
 

@@ -136,7 +136,7 @@ def tracks_step(ws: Workspace, jobs: int = 1, progress: bool = False):
                              "(or build with --no-tracks)") from None
 
 
-def peak_index_step(ws: Workspace, jobs: int = 1, progress: bool = False) -> tuple[int, dict]:
+def peak_index_step(ws: Workspace, jobs: int = 1, progress: bool = False, scheduler=None) -> tuple[int, dict]:
     """Index the input peak files for the report pages (WS/reports/cache/peaks/, see
     :mod:`shallowchrome.tracks.reports.regions`), by ``jobs`` processes; copies whose content checksum
     is unchanged are kept, and copies the workspace no longer reads are deleted (so a rebuild leaves
@@ -147,7 +147,7 @@ def peak_index_step(ws: Workspace, jobs: int = 1, progress: bool = False) -> tup
     pages (which make it on first use, or say why its peaks are not shown): the workspace stands."""
     from shallowchrome.tracks.reports.regions import make_peak_index, prune_peak_index, workspace_peak_copies
 
-    n, failed = make_peak_index(ws, jobs=jobs, progress=progress)
+    n, failed = make_peak_index(ws, jobs=jobs, progress=progress, scheduler=scheduler)
     deleted = prune_peak_index(ws, {c.copy for c in workspace_peak_copies(ws).values()})
     log.info("peak index: %d indexed cop(ies), %d not made, %d stale file(s) deleted", n, len(failed), len(deleted))
     return n, failed

@@ -1,0 +1,200 @@
+"""Samples without RNA-seq (issue 12 part 2): the reference model's predictions and the cross-epigenome
+evaluation, recomputed independently with scikit-learn."""
+from __future__ import annotations
+
+import gzip
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from helpers import build_args, invoke, one_error_line
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+
+from shallowchrome.tracks.workspace.layout import Workspace
+
+NOTE = "no expression data: model from E901"
+
+
+def _drop_column(src, dest, eid):
+    table = pd.read_csv(src, sep="\t")
+    table.drop(columns=[eid]).to_csv(dest, sep="\t", index=False)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def moved_ws(tmp_path_factory):
+    """The fixture data set with E902's expression column dropped (its peak files kept), built with tracks."""
+    from helpers import FIXTURE
+
+    tmp = tmp_path_factory.mktemp("transfer")
+    rpkm = _drop_column(FIXTURE / "rpkm.tsv.gz", tmp / "rpkm_no902.tsv", "E902")
+    res = invoke(*build_args(tmp / "ws", expression=rpkm))
+    assert res.exit_code == 0, res.output
+    assert "E902" in res.output and NOTE in res.output
+    assert "cross-epigenome AUROC" in res.output
+    return Workspace.open(tmp / "ws")
+
+
+def _fit(X, y):
+    return LogisticRegression(C=np.inf, solver="newton-cholesky", tol=1e-10, max_iter=200).fit(X, y)
+
+
+def test_the_unlabelled_epigenome_is_predicted_by_the_reference_model(moved_ws):
+    ws = moved_ws
+    ev = ws.evaluation().set_index("epigenome")
+    assert ev.loc["E902", "status"] == "transfer" and ev.loc["E902", "reason"] == NOTE
+    assert ev.loc["E902", "n_genes"] == 0 and np.isnan(ev.loc["E902", "auroc_mean"])
+    assert set(ev.loc[["E901", "E903"], "status"]) == {"ok"}
+    info = ws.info["epigenomes"]["E902"]
+    assert info["status"] == "ok" and info["transfer"] == {"note": NOTE, "reference": ["E901"]}
+    assert "E902" in ws.epigenomes()
+    model = ws.model("E902")
+    assert model["transfer"]["note"] == NOTE and model["transfer"]["scale"] == "log1p"
+    assert model["marks"] == ["H3K4me3", "H3K27me3"]
+
+    pred, feats = ws.predictions("E902"), ws.features("E902")
+    assert pred["label"].isna().all() and pred["rpkm"].isna().all()
+    assert set(pred["part"]) == {"none"} and set(pred["fold"].astype(str)) == {"all"}
+    # the reference model, refitted independently: E901's labelled genes, log1p of its narrowPeak max signal
+    ref_f, ref_p = ws.features("E901"), ws.predictions("E901")
+    cols = ["H3K4me3.narrowPeak", "H3K27me3.narrowPeak"]
+    lab = ref_p["label"].notna().to_numpy()
+    lr = _fit(np.log1p(ref_f[cols].to_numpy(float))[lab], ref_p["label"][lab].astype(int))
+    assert model["bias"] == pytest.approx(lr.intercept_[0], rel=1e-6, abs=1e-8)
+    assert [model["weights"][m] for m in model["marks"]] == pytest.approx(lr.coef_[0], rel=1e-6, abs=1e-8)
+    X = np.log1p(feats[cols].to_numpy(float))
+    np.testing.assert_allclose(feats[["H3K4me3", "H3K27me3"]].to_numpy(float), X, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(pred["logit"], lr.decision_function(X), rtol=1e-6, atol=1e-8)
+    psi = pred[["contrib_H3K4me3", "contrib_H3K27me3"]].to_numpy(float)
+    np.testing.assert_allclose(pred["logit"], model["bias"] + psi.sum(axis=1), rtol=1e-6, atol=1e-8)
+    record = model["crossfit"]["models"][0]
+    assert record["fold"] == "all" and record["n_train"] == int(lab.sum())
+
+
+def test_pages_api_hub_and_explain_show_it(moved_ws, tmp_path):
+    from shallowchrome.server.web.app import create_app
+
+    app = create_app(moved_ws.root)
+    app.testing = True
+    client = app.test_client()
+    home = client.get("/")
+    assert home.status_code == 200
+    html = home.get_data(as_text=True)
+    assert 'id="transfer"' in html and NOTE in html and "/files/evaluation_transfer.png" in html
+    api = client.get("/api/epigenomes").get_json()
+    rec = next(e for e in (api["epigenomes"] if isinstance(api, dict) else api) if e["id"] == "E902")
+    assert rec["status"] == "ok" and rec["auroc"]["mean"] is None
+    assert client.get("/api/epigenomes/E902/model").get_json()["transfer"]["note"] == NOTE
+    gene = moved_ws.genes()["gene_id"].iloc[0]
+    for url in (f"/genes/{gene}", f"/api/genes/{gene}", f"/genes/{gene}/pattern.svg", "/browser",
+                "/compare?a=E901&b=E902", "/files/evaluation_transfer.tsv", "/files/evaluation_transfer.png"):
+        assert client.get(url).status_code == 200, url
+    assert (moved_ws.track_file("E902", "predictions")).is_file()
+    res = invoke("hub", "check", moved_ws.root)
+    assert res.exit_code == 0, res.output
+    res = invoke("explain", moved_ws.root, gene, "--epigenomes", "E902", "--format", "tsv")
+    assert res.exit_code == 0 and "\tE902\t" in res.output, res.output
+
+
+def _independent_evaluation(ws, eids, mark_cols):
+    """Pairs, leave-one-out and the average-label baseline, recomputed from the workspace's own files."""
+    splits = ws.splits()
+    X = {e: np.log1p(ws.features(e)[mark_cols].to_numpy(float)) for e in eids}
+    Y = {e: ws.predictions(e)["label"].to_numpy(float) for e in eids}
+    Ym = np.column_stack([Y[e] for e in eids])
+    varying = np.isfinite(Ym).all(axis=1) & (np.nanmax(Ym, axis=1) != np.nanmin(Ym, axis=1))
+    pair, loo, base, base_var = {}, {}, {}, {}
+    for k in sorted(s for s in splits if s != 0):
+        tr, te = splits[k] == 0, splits[k] == 2
+        for b in eids:
+            t = te & np.isfinite(Y[b])
+            for a in eids:
+                m = tr & np.isfinite(Y[a])
+                pair.setdefault((a, b), []).append(
+                    roc_auc_score(Y[b][t], _fit(X[a][m], Y[a][m].astype(int)).decision_function(X[b][t])))
+            others = [a for a in eids if a != b]
+            Xp = np.vstack([X[a][tr & np.isfinite(Y[a])] for a in others])
+            yp = np.concatenate([Y[a][tr & np.isfinite(Y[a])] for a in others]).astype(int)
+            loo.setdefault(b, []).append(roc_auc_score(Y[b][t], _fit(Xp, yp).decision_function(X[b][t])))
+            avg = np.nanmean(np.column_stack([Y[a] for a in others]), axis=1)
+            base.setdefault(b, []).append(roc_auc_score(Y[b][t], avg[t]))
+            base_var.setdefault(b, []).append(roc_auc_score(Y[b][t & varying], avg[t & varying]))
+    return pair, loo, base, base_var
+
+
+def test_cross_epigenome_matrix_and_baseline_recomputed(fixture_ws):
+    ws = Workspace.open(fixture_ws)
+    table = pd.read_csv(ws.transfer_evaluation_path, sep="\t", dtype={"train": str, "test": str})
+    assert ws.transfer_chart_path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # E903 has H3K4me3 and DNase, E901/E902 H3K4me3 and H3K27me3: compared on their common mark
+    assert set(table["marks"]) == {"H3K4me3"} and set(table["scale"]) == {"log1p"}
+    eids = ["E901", "E902", "E903"]
+    pair, loo, base, base_var = _independent_evaluation(ws, eids, ["H3K4me3.narrowPeak"])
+    got = table.set_index(["evaluation", "train", "test", "genes"])["auroc_mean"]
+    for (a, b), v in pair.items():
+        assert got[("pair", a, b, "held_out")] == pytest.approx(np.mean(v), abs=6e-5)  # 4 decimals in the TSV
+    for b in eids:
+        others = ",".join(e for e in eids if e != b)
+        assert got[("leave_one_out", others, b, "held_out")] == pytest.approx(np.mean(loo[b]), abs=6e-5)
+        assert got[("average_label", others, b, "held_out")] == pytest.approx(np.mean(base[b]), abs=6e-5)
+        assert got[("average_label", others, b, "held_out_varying")] == pytest.approx(np.mean(base_var[b]), abs=6e-5)
+    # the test genes are those of the split's test part only: none was in the training part
+    splits = ws.splits()
+    for k in (1, 2, 3):
+        assert not ((splits[k] == 0) & (splits[k] == 2)).any()
+
+
+def test_default_build_keeps_every_epigenome_labelled(fixture_ws):
+    ev = Workspace.open(fixture_ws).evaluation()
+    assert set(ev["status"]) == {"ok"}
+    info = json.loads(Workspace.open(fixture_ws).info_path.read_text())
+    assert not any("transfer" in r for r in info["epigenomes"].values())
+
+
+def test_reference_option(tmp_path, copy_fixture):
+    rpkm = _drop_column(copy_fixture / "rpkm.tsv.gz", tmp_path / "r.tsv", "E902")
+    res = invoke(*build_args(tmp_path / "ws", "--reference", "E901,E903", "--no-tracks", fixture=copy_fixture,
+                             expression=rpkm))
+    assert res.exit_code == 0, res.output
+    ws = Workspace.open(tmp_path / "ws")
+    model = ws.model("E902")
+    assert model["transfer"]["reference"] == ["E901", "E903"] and model["marks"] == ["H3K4me3"]
+    assert ws.evaluation().set_index("epigenome").loc["E902", "reason"] == "no expression data: model from E901,E903"
+
+
+@pytest.mark.parametrize("ref, words", [("E999", "not an epigenome of this build"),
+                                        ("E902", "has no expression column")])
+def test_bad_reference_is_one_line(tmp_path, copy_fixture, ref, words):
+    rpkm = _drop_column(copy_fixture / "rpkm.tsv.gz", tmp_path / "r.tsv", "E902")
+    res = invoke(*build_args(tmp_path / "ws", "--reference", ref, "--no-tracks", fixture=copy_fixture,
+                             expression=rpkm))
+    line = one_error_line(res)
+    assert f"--reference {ref}" in line and words in line
+    assert not (tmp_path / "ws").exists()
+
+
+def test_shared_data_sample_without_rna_seq_within_002_of_its_own_model(remc, remc_ws, tmp_path):
+    from shallowchrome.tracks.workspace.build import BuildOptions, build_workspace
+
+    with gzip.open(remc / "rpkm.56epigenomes.tsv.gz", "rt") as fh:
+        table = pd.read_csv(fh, sep="\t")
+    rpkm = tmp_path / "rpkm_noE100.tsv"
+    table.drop(columns=["E100"]).to_csv(rpkm, sep="\t", index=False)
+    ws = build_workspace(remc / "genes.hg19.tsv", rpkm, remc / "peaks", tmp_path / "ws",
+                         epigenomes=["E065", "E066", "E079", "E100", "E104"], splits_path=remc / "splits.tsv.gz",
+                         options=BuildOptions(n_splits=10, jobs=2), marks=["H3K4me3", "H3K27me3"])
+    assert ws.model("E100")["transfer"]["note"] == "no expression data: model from E065,E066,E079,E104"
+    own = Workspace.open(remc_ws.root) if hasattr(remc_ws, "root") else Workspace.open(remc_ws)
+    labels = own.predictions("E100")["label"]
+    m = labels.notna()
+    transferred = roc_auc_score(labels[m].astype(int), ws.predictions("E100")["logit"][m])
+    own_auroc = float(own.evaluation().set_index("epigenome").loc["E100", "crossfit_auroc"])
+    assert abs(transferred - own_auroc) <= 0.02, (transferred, own_auroc)
+    # the matrix on the other four: off-diagonal close to the diagonal
+    t = pd.read_csv(ws.transfer_evaluation_path, sep="\t", dtype={"train": str, "test": str})
+    pairs = t[t["evaluation"] == "pair"]
+    diag = pairs[pairs["train"] == pairs["test"]]["auroc_mean"].mean()
+    off = pairs[pairs["train"] != pairs["test"]]["auroc_mean"].mean()
+    assert abs(diag - off) < 0.01
