@@ -71,8 +71,8 @@ def _browser(base: str) -> tuple[float, int] | None:
     if not Path("/usr/bin/chromium").exists():
         print("  (chromium is not installed: the /browser row is skipped)")
         return None
-    with sync_playwright() as p, tempfile.TemporaryDirectory() as profile:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS + [f"--user-data-dir={profile}"])
+    with sync_playwright() as p:  # Playwright gives the browser a fresh profile
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1100}, bypass_csp=True)
         start = time.perf_counter()
         page.goto(f"{base}/browser?locus=ALB")

@@ -146,6 +146,17 @@ def test_cross_epigenome_matrix_and_baseline_recomputed(fixture_ws):
         assert not ((splits[k] == 0) & (splits[k] == 2)).any()
 
 
+def test_many_epigenomes_are_compared_on_a_spread_sample(tmp_path, monkeypatch):
+    from shallowchrome.tracks.workspace import transfer
+
+    monkeypatch.setattr(transfer, "MAX_COMPARED", 2)  # as 16 of 56: the first and the last of the order
+    res = invoke(*build_args(tmp_path / "ws", "--no-tracks"))
+    assert res.exit_code == 0, res.output
+    table = pd.read_csv(Workspace.open(tmp_path / "ws").transfer_evaluation_path, sep="\t", dtype=str)
+    pairs = table[table["evaluation"] == "pair"]
+    assert set(pairs["train"]) == set(pairs["test"]) == {"E901", "E903"}
+
+
 def test_default_build_keeps_every_epigenome_labelled(fixture_ws):
     ev = Workspace.open(fixture_ws).evaluation()
     assert set(ev["status"]) == {"ok"}

@@ -148,6 +148,11 @@ def _default_reference(marks: set, labelled: list, columns: dict) -> list:
     return [e for e in labelled if shared[e] == best]
 
 
+#: At most this many labelled epigenomes enter the cross-epigenome evaluation (evenly spread over the build's
+#: order when there are more): its pairs grow as epigenomes^2 (56 epigenomes: ~50 s in one process).
+MAX_COMPARED = 16
+
+
 @dataclass
 class Outcome:
     results: dict  # eid -> Transferred
@@ -171,6 +176,11 @@ def run(genes, manifest, splits, chosen, results, skipped, opts, out, reference=
     every_mark = set().union(*[_marks_of(columns[e]) for e in labelled])
     complete = [e for e in labelled if _marks_of(columns[e]) == every_mark]
     compared = complete if len(complete) >= 2 else labelled  # all marks where >= 2 epigenomes have them all
+    if len(compared) > MAX_COMPARED:  # pairs grow as epigenomes^2 and run in this process: a spread sample
+        keep = np.unique(np.linspace(0, len(compared) - 1, MAX_COMPARED).round().astype(int))
+        log.info("cross-epigenome evaluation: %d of the %d labelled epigenomes, spread over their order (%s)",
+                 len(keep), len(compared), ", ".join(compared[i] for i in keep))
+        compared = [compared[i] for i in keep]
     if len(compared) >= 2:
         marks = order_marks(set.intersection(*[_marks_of(columns[e]) for e in compared]))
         if marks:
