@@ -127,7 +127,7 @@ def main():
         if shown is not None:
             _row("/browser until igv.js has drawn", shown[0], 2)
             _row("/browser igv tracks at first load", shown[1], 60, unit="")
-        server.close()
+        # the server thread is a daemon: it ends with this process (closing it under its loop raises EBADF)
 
 
 if __name__ == "__main__":
