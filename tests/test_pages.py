@@ -100,3 +100,15 @@ def test_pages_and_reports_have_an_icon(client, fixture_ws_copy, tmp_path):
     assert invoke("report", fixture_ws_copy, "--genes", "ALB", "--out", tmp_path / "r").exit_code == 0
     for page in ("ALB.html", "index.html"):
         assert '<link rel="icon" type="image/svg+xml" href="data:image/svg+xml,' in (tmp_path / "r" / page).read_text()
+
+
+def test_gene_table_names_the_model_of_each_prediction(client, fixture_ws):
+    """Each row of the gene page's predictions table names its cross-fitting fold (not 'None / test')."""
+    from shallowchrome.tracks.workspace.layout import Workspace
+
+    ws = Workspace.open(fixture_ws)
+    html = client.get("/genes/ALB").get_data(as_text=True)
+    cells = re.findall(r'<td data-key="model">([^<]*)</td>', html)
+    row = int(ws.find_gene("ALB")["row"].iloc[0])
+    want = sorted(f"fold {ws.predictions(e)['fold'].astype(str).iloc[row]} / test" for e in ws.epigenomes())
+    assert sorted(cells) == want
