@@ -20,7 +20,8 @@ NA = "NA"
 P_FLOOR = 1e-300
 
 
-def _finite(value) -> float | None:
+def finite(value) -> float | None:
+    """``value`` as a finite float; None when it is missing, not a number (text included) or infinite."""
     try:
         x = float(value)
     except (TypeError, ValueError):
@@ -30,7 +31,7 @@ def _finite(value) -> float | None:
 
 def num(value, digits: int = 2, signed: bool = False) -> str:
     """``value`` with ``digits`` decimals; ``signed`` puts ``+`` before positive values."""
-    x = _finite(value)
+    x = finite(value)
     if x is None:
         return NA
     text = f"{x:{'+' if signed else ''}.{digits}f}"
@@ -42,7 +43,7 @@ def num(value, digits: int = 2, signed: bool = False) -> str:
 def sig(value, digits: int = 3, signed: bool = False) -> str:
     """``value`` with ``digits`` significant digits (``%g``); no ``-0``; ``signed`` puts ``+`` before
     positive values (weights: ``+0.133``, ``-0.00768``)."""
-    x = _finite(value)
+    x = finite(value)
     if x is None:
         return NA
     text = f"{x:{'+' if signed else ''}.{digits}g}"
@@ -53,7 +54,7 @@ def sig(value, digits: int = 3, signed: bool = False) -> str:
 
 def pvalue(value) -> str:
     """A p-value: 3 significant digits, ``< 1e-300`` when it underflowed."""
-    x = _finite(value)
+    x = finite(value)
     if x is None:
         return NA
     if x < P_FLOOR:
@@ -69,13 +70,13 @@ def p_clause(value, name: str = "p") -> str:
 
 def count(value) -> str:
     """An integer count with thousands separators."""
-    x = _finite(value)
+    x = finite(value)
     return NA if x is None else f"{int(round(x)):,}"
 
 
 def json_number(value, digits: int = 10):
     """A JSON-ready float: ``digits`` significant digits, no ``-0.0``, ``None`` when not finite."""
-    x = _finite(value)
+    x = finite(value)
     if x is None:
         return None
     x = float(f"{x:.{digits}g}")
@@ -90,7 +91,7 @@ def strand(value) -> str:
 def data_value(value) -> str:
     """A number for a machine-read HTML attribute (``data-value`` of sortable tables): the float in full
     (sorting keeps every digit), ``""`` when missing or not finite; never ``-0.0``, never ``None``."""
-    x = _finite(value)
+    x = finite(value)
     return "" if x is None else repr(x + 0.0)
 
 
@@ -128,7 +129,7 @@ def no_negative_zero(frame):
 def top_mark(contributions: dict) -> str | None:
     """The mark with the largest non-zero absolute contribution; None when every contribution is 0 or
     missing (no peak at all: no mark drives the prediction, pages print "none")."""
-    known = {m: abs(x) for m, v in contributions.items() if (x := _finite(v))}
+    known = {m: abs(x) for m, v in contributions.items() if (x := finite(v))}
     return max(known, key=known.get) if known else None
 
 

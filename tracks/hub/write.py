@@ -55,6 +55,7 @@ from shallowchrome.tracks.io.metadata import describe
 from shallowchrome.tracks.io.textio import write_text_atomic
 from shallowchrome.tracks.reference import package_version
 from shallowchrome.tracks.workspace.executor import map_jobs
+from shallowchrome.tracks.workspace.incremental import sha256_file
 from shallowchrome.tracks.workspace.layout import (
     DEFAULT_GENOME,
     GENOMES_TXT,
@@ -181,20 +182,12 @@ def _written_files(ws: Workspace, plan: EpigenomePlan, genome: str) -> list[str]
     return names + [track_filename(eid, kind, mark) for kind, mark in plan.wig_values]
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def epigenome_key(ws: Workspace, plan: EpigenomePlan, genome: str, common: str) -> str:
     """Digest of everything an epigenome's track files are made of (``common``: genes, sizes, window, version)."""
     digest = hashlib.sha256(common.encode())
     digest.update(f"\0{genome}\0{plan.eid}\0{plan.tissue}\0".encode())
     for path in ws.epigenome_files(plan.eid):
-        digest.update(f"{path.name}:{_sha256(path)}\0".encode())
+        digest.update(f"{path.name}:{sha256_file(path)}\0".encode())
     return digest.hexdigest()
 
 
@@ -324,7 +317,7 @@ def write_tracks(workspace, genome: str = DEFAULT_GENOME, chrom_sizes=None, base
     # the others are planned in full (items and bigWig values, every check) before anything is written
     recorded = ws.hub_manifest()
     recorded = recorded if isinstance(recorded, dict) and recorded.get("genome") == genome else {}
-    common = hashlib.sha256(f"{package_version()}\0{window}\0{_sha256(ws.genes_path)}\0".encode()
+    common = hashlib.sha256(f"{package_version()}\0{window}\0{sha256_file(ws.genes_path)}\0".encode()
                             + sizes.text().encode()).hexdigest()
     recorded_epigenomes = ws.info["epigenomes"]
     headers = [_plan_header(ws, eid, recorded_epigenomes) for eid in eids]

@@ -32,7 +32,6 @@ No page needs the network.
 from __future__ import annotations
 
 import json
-import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -45,6 +44,7 @@ from shallowchrome.model.interpret import SIGNIFICANCE, role
 from shallowchrome.templates import environment, static_text
 from shallowchrome.tracks.analysis.explain import explain
 from shallowchrome.tracks.analysis.pattern_charts import patterns_chart
+from shallowchrome.tracks.numbers import finite
 from shallowchrome.tracks.reference import package_version
 from shallowchrome.tracks.reports.context import Region, ReportContext
 from shallowchrome.tracks.reports.igv import IgvTrack, create_igv_report, data_uri
@@ -118,14 +118,6 @@ def epigenome_row(ctx: ReportContext, eid: str, gene: dict, e: dict | None, reas
     return row
 
 
-def _number(value) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
 def overview_row(ctx: ReportContext, eid: str, gene: dict, shown: bool) -> dict:
     """One row of the all-epigenomes table: the hub's prediction item of the gene (the interpretation
     model's numbers) and, for the colours of its peak tracks, the interpretation model's mark roles."""
@@ -141,9 +133,9 @@ def overview_row(ctx: ReportContext, eid: str, gene: dict, shown: bool) -> dict:
     state = item.get("chromhmm_state")
     top = item.get("top_mark")
     return {"eid": eid, "tissue": src.tissue, "group": src.group, "auroc": src.auroc, "shown": shown,
-            "found": bool(item), "probability": _number(item.get("probability")), "logit": _number(item.get("logit")),
+            "found": bool(item), "probability": finite(item.get("probability")), "logit": finite(item.get("logit")),
             "predicted": cls.get(item.get("predicted")), "measured": cls.get(item.get("label")),
-            "rpkm": _number(item.get("rpkm")), "part": item.get("part"),
+            "rpkm": finite(item.get("rpkm")), "part": item.get("part"),
             "top_mark": top if top and top != "none" else None,
             "chromhmm_state": state if state and state not in ("NA", ".") else None, "marks": marks}
 
@@ -165,19 +157,7 @@ def summary_record(name: str, gene: dict, region: Region, rows: list[dict], over
             "epigenomes": {e: epigenomes[e] for e in order if e in epigenomes}}
 
 
-# --- formatting (Jinja helpers) ----------------------------------------------------------
-def format_number(value, digits: int = 3) -> str:
-    """``—`` when missing; thousands separators from 1,000; else ``digits`` significant digits."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "\u2014"
-    value = float(value) + 0.0
-    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.{digits}g}"
-
-
-def format_p(value) -> str:
-    return "\u2014" if value is None else f"{float(value):.2g}"
-
-
+# --- formatting (Jinja helpers; numbers are formatted by the filters of tracks/numbers.py) --
 def term_class(term: dict) -> str:
     """CSS class of a contribution: pos (activating), neg (repressing), ns (not significant or unknown)."""
     if not term.get("significant"):
@@ -241,7 +221,7 @@ def render_template(ctx: ReportContext, gene: dict, region: Region, rows: list[d
         igv_js_url=opts.igv_js_url, igv_marker=IGV_MARKER, more_marker=MORE_TRACKS_MARKER, links=links,
         overview=overview or [], shown=shown, n_default=len(ctx.default_shown()), selection_links=opts.selection_links,
         group_colours=colours, other_colour=style.css_rgb(style.OTHER_STATE_RGB),
-        version=package_version(), workspace=ctx.ws.root.name, num=format_number, pval=format_p, css_class=term_class)
+        version=package_version(), workspace=ctx.ws.root.name, css_class=term_class)
     return text.encode("ascii", "xmlcharrefreplace").decode("ascii")
 
 

@@ -47,6 +47,7 @@ import pandas as pd
 
 from shallowchrome.model.errors import InputError, ShallowChromeError
 from shallowchrome.tracks.io.textio import write_text_atomic
+from shallowchrome.tracks.workspace.incremental import sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -131,14 +132,6 @@ def ensure_copy(copy: Path, source: Path, bed_text, stamp: dict | None = None) -
     return copy
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _sorted_bed(frame: pd.DataFrame, columns: list[str]) -> str:
     frame = frame.sort_values(["chrom", "start", "end"], kind="stable")
     if frame.empty:
@@ -195,7 +188,7 @@ class PeakCopy:
             raise InputError(self.source, "input peak file not found", fix="restore it, or rebuild the workspace")
 
         def text(source: Path) -> str:
-            if self.sha256 and file_sha256(source) != self.sha256:
+            if self.sha256 and sha256_file(source) != self.sha256:
                 raise InputError(source, "changed since the workspace was built (its sha256 differs from the one "
                                  "in workspace.json)", fix="rebuild the workspace with `shallowchrome build`")
             return peak_bed_text(source, self.fmt)
