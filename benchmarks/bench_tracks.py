@@ -12,7 +12,8 @@ CLI equivalent: ``shallowchrome tracks WS [--jobs 2]``.
 The workspace is built first (not timed; ``build --no-tracks``), or given
 with --workspace. Target: under 10 s wall on this 2-core machine; the ratio
 to the target is printed, not asserted. Baseline, measured in the same run:
-the bare writer calls on the same items (pybigtools for the two bigBeds,
+the bare writer calls on the same items (pybigtools, the bigBed writer used before
+bbiwrite, for the two bigBeds,
 pyBigWig for the four bigWigs per epigenome) with no sorting, patching,
 indexing, verification, tabix or hub, i.e. the floor our extra work sits on.
 """

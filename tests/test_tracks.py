@@ -17,7 +17,7 @@ from helpers import build_fixture
 from shallowchrome.model.errors import InputError
 from shallowchrome.model.interpret import fold_record
 from shallowchrome.server.cli import main
-from shallowchrome.tracks.hub import bbifile
+from shallowchrome.tracks.hub import bbifile, bigbed
 from shallowchrome.tracks.hub.territories import nearest_tss_territories
 from shallowchrome.tracks.hub.write import write_tracks
 from shallowchrome.tracks.io.chromsizes import load_chrom_sizes
@@ -321,7 +321,7 @@ def test_a_failed_write_leaves_no_half_written_file(ws_copy, monkeypatch):
     def broken(path, *args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(bbifile, "add_extra_indexes", broken)  # fails inside the bigBed write, before the rename
+    monkeypatch.setattr(bigbed, "verify_bigbed", broken)  # fails inside the bigBed write, before the rename
     with pytest.raises(OSError, match="disk full"):
         write_tracks(ws_copy, force=True)  # unchanged epigenomes keep their files: force the writes
     after = {p: p.read_bytes() for p in ws_copy.hub_dir.rglob("*") if p.is_file()}

@@ -20,9 +20,10 @@ Extra indexes (``bedToBigBed -extraIndex``; the ``searchIndex`` of a track
 hub) map a field's value to the data block holding the item: a B+ tree per
 field whose keys are the values, zero-padded to the longest, sorted as
 bytes, and whose values are (block file offset, block size) as two uint64.
-This module appends them to a file written without them, with the same
-layout as kent's ``bedToBigBed`` (extension header 64 bytes, one 20-byte
-entry per index, then ``bPlusTree`` blocks of ``blockSize`` slots).
+They have the layout of kent's ``bedToBigBed`` (extension header 64 bytes,
+one 20-byte entry per index, then ``bPlusTree`` blocks of ``blockSize``
+slots); :mod:`~shallowchrome.tracks.hub.bbiwrite` writes them, this module
+reads them (and the header, the summary and the data blocks) back.
 """
 from __future__ import annotations
 
@@ -30,13 +31,13 @@ import struct
 import zlib
 from dataclasses import dataclass
 
+import numpy as np
+
 BIGBED_MAGIC = 0x8789F2EB
 BIGWIG_MAGIC = 0x888FFC26
 BPT_MAGIC = 0x78CA8C91
 CIR_MAGIC = 0x2468ACE0
 HEADER = struct.Struct("<IHHQQQHHQQIQ")
-DEFINED_FIELD_COUNT_OFFSET = 34
-EXTENSION_OFFSET_OFFSET = 56
 EXT_HEADER_SIZE = 64
 BPT_BLOCK_SIZE = 256
 
@@ -96,7 +97,7 @@ def read_summary(path) -> Summary:
 
 
 def set_summary(path, summary: Summary) -> None:
-    """Overwrite the totalSummary in place (pybigtools 0.3 and pyBigWig write wrong ones, see :func:`bed_summary`)."""
+    """Overwrite the totalSummary in place (pyBigWig writes a wrong maximum, see :func:`wig_summary`)."""
     header = read_header_of(path)
     if not header.total_summary_offset:
         raise ValueError(f"{path}: no totalSummary to patch")
@@ -105,51 +106,51 @@ def set_summary(path, summary: Summary) -> None:
         fh.write(SUMMARY.pack(summary.bases_covered, summary.min, summary.max, summary.sum, summary.sum_squares))
 
 
-def bed_summary(chrom, start, end) -> Summary:
-    """The totalSummary of bigBed items: coverage depth per base (bases covered by ≥ 1 item, min/max
-    depth over them, Σ depth = Σ item lengths, Σ depth²). pybigtools 0.3 miscounts it."""
-    import numpy as np
-
-    chrom = np.asarray(chrom, dtype=object)
+def coverage_segments(chrom, start, end) -> tuple:
+    """The coverage depth of items as segments ``(chrom, start, end, depth)`` (numpy columns; depth ≥ 1,
+    half-open, in the chromosomes' order of first appearance, then position)."""
+    chrom = np.asarray(chrom)
     start, end = np.asarray(start, dtype=np.int64), np.asarray(end, dtype=np.int64)
-    covered, lo, hi, total, squares = 0, np.inf, -np.inf, 0.0, 0.0
+    parts = []
     for name in dict.fromkeys(chrom.tolist()):
         sel = chrom == name
         pos = np.concatenate([start[sel], end[sel]])
         step = np.concatenate([np.ones(sel.sum(), np.int64), -np.ones(sel.sum(), np.int64)])
         order = np.lexsort((step, pos))  # at one position, ends (-1) before starts (+1): half-open
         pos, depth = pos[order], np.cumsum(step[order])
-        width = np.diff(pos)
-        d = depth[:-1]
-        keep = (width > 0) & (d > 0)
-        if keep.any():
-            covered += int(width[keep].sum())
-            lo, hi = min(lo, float(d[keep].min())), max(hi, float(d[keep].max()))
-            total += float((width[keep] * d[keep]).sum())
-            squares += float((width[keep] * d[keep].astype(np.float64) ** 2).sum())
-    if not covered:
+        keep = (np.diff(pos) > 0) & (depth[:-1] > 0)
+        parts.append((np.full(int(keep.sum()), name, dtype=chrom.dtype), pos[:-1][keep], pos[1:][keep],
+                      depth[:-1][keep]))
+    if not parts:
+        return (chrom[:0], start[:0], end[:0], np.zeros(0, np.int64))
+    return tuple(np.concatenate([p[k] for p in parts]) for k in range(4))
+
+
+def bed_summary(chrom, start, end) -> Summary:
+    """The totalSummary of bigBed items: coverage depth per base (bases covered by ≥ 1 item, min/max
+    depth over them, Σ depth = Σ item lengths, Σ depth²), as kent's bedToBigBed counts it."""
+    _, a, b, d = coverage_segments(np.asarray(chrom, dtype=object), start, end)
+    return summary_of_segments(a, b, d)
+
+
+def summary_of_segments(start, end, depth) -> Summary:
+    """The Summary of coverage segments (:func:`coverage_segments`)."""
+    if not len(start):
         return Summary(0, 0.0, 0.0, 0.0, 0.0)
-    return Summary(covered, lo, hi, total, squares)
+    width = (end - start).astype(np.float64)
+    return Summary(int((end - start).sum()), float(depth.min()), float(depth.max()), float((width * depth).sum()),
+                   float((width * depth.astype(np.float64) ** 2).sum()))
 
 
 def wig_summary(start, end, value) -> Summary:
     """The totalSummary of non-overlapping bigWig intervals (values as stored, float32). pyBigWig starts
     its maximum at DBL_MIN, so an all-negative file claims max 2.2e-308."""
-    import numpy as np
-
     width = np.asarray(end, dtype=np.int64) - np.asarray(start, dtype=np.int64)
     v = np.asarray(value, dtype=np.float32).astype(np.float64)
     if not len(v):
         return Summary(0, 0.0, 0.0, 0.0, 0.0)
     return Summary(int(width.sum()), float(v.min()), float(v.max()), float((width * v).sum()),
                    float((width * v * v).sum()))
-
-
-def set_defined_field_count(path, count: int) -> None:
-    """Patch definedFieldCount (uint16 LE at byte 34) in place."""
-    with open(path, "r+b") as fh:
-        fh.seek(DEFINED_FIELD_COUNT_OFFSET)
-        fh.write(struct.pack("<H", count))
 
 
 # --- reading data blocks ---------------------------------------------------
@@ -230,48 +231,6 @@ def bpt_bytes(keys: list[bytes], values: list[bytes], start: int, block_size: in
         if count == 0:
             break
     return b"".join(out)
-
-
-def add_extra_indexes(path, field_ids: list[int]) -> None:
-    """Append a name index (B+ tree) for each bigBed field in ``field_ids`` (0-based, chrom = 0).
-
-    Keys are the fields' values; values point at the data block of the item.
-    The file must not have an extension yet (pybigtools writes none).
-    """
-    with open(path, "rb") as fh:
-        data = fh.read()
-    header = read_header(data)
-    if header.magic != BIGBED_MAGIC or header.extension_offset:
-        raise ValueError(f"{path}: not a bigBed without extension header")
-    entries: list[list[tuple[bytes, bytes]]] = [[] for _ in field_ids]
-    for offset, size in data_blocks(data, header):
-        val = struct.pack("<QQ", offset, size)
-        for _, _, _, rest in block_items(data, header, offset, size):
-            fields = rest.split(b"\t")
-            for slot, fid in enumerate(field_ids):
-                entries[slot].append((fields[fid - 3], val))
-    tail = b""
-    body = data
-    if data[-4:] == struct.pack("<I", BIGBED_MAGIC):  # keep the closing signature last
-        body, tail = data[:-4], data[-4:]
-    ext_pos = len(body)
-    list_pos = ext_pos + EXT_HEADER_SIZE
-    pos = list_pos + 20 * len(field_ids)
-    trees, offsets = [], []
-    for slot in range(len(field_ids)):
-        items = sorted(entries[slot], key=lambda kv: kv[0])
-        tree = bpt_bytes([k for k, _ in items], [v for _, v in items], pos)
-        offsets.append(pos)
-        trees.append(tree)
-        pos += len(tree)
-    ext = struct.pack("<HHQ", EXT_HEADER_SIZE, len(field_ids), list_pos) + b"\0" * (EXT_HEADER_SIZE - 12)
-    index_list = b"".join(struct.pack("<HHQ4xH2x", 0, 1, off, fid) for off, fid in zip(offsets, field_ids))
-    with open(path, "r+b") as fh:
-        fh.seek(ext_pos)
-        fh.write(ext + index_list + b"".join(trees) + tail)
-        fh.truncate()
-        fh.seek(EXTENSION_OFFSET_OFFSET)
-        fh.write(struct.pack("<Q", ext_pos))
 
 
 def extra_index_fields(data: bytes, header: BBIHeader) -> dict[int, int]:

@@ -1,19 +1,16 @@
 """bigBed writing with an autoSql schema (``bed N + M``), verified before it replaces anything.
 
-Items are BED: 0-based, half-open ``[chromStart, chromEnd)``. pybigtools
-writes the file (pyBigWig only reads bigBed); its two pitfalls (GUIDE §4)
-are handled here: it records ``definedFieldCount`` = ``fieldCount`` (patched
-to N, otherwise igv.js reads field N+1 as blockCount and drops the extras),
-and unsorted input leaves a corrupt file (items are sorted by chromosome as
-bytes, then start, end). The file is written to a temporary name, patched,
-given its extra name indexes, re-opened with pyBigWig and checked (item count
+Items are BED: 0-based, half-open ``[chromStart, chromEnd)``, sorted by
+chromosome as bytes, then start, end (checked: unsorted items would make a
+corrupt file). The file is made by :mod:`~shallowchrome.tracks.hub.bbiwrite`
+(with definedFieldCount N, the totalSummary and the extra name indexes),
+written to a temporary name, re-opened with pyBigWig and checked (item count
 per chromosome, field count, schema, definedFieldCount), and only then
 renamed over the target.
 """
 from __future__ import annotations
 
 import logging
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +19,7 @@ import numpy as np
 
 from shallowchrome.model.errors import ShallowChromeError
 from shallowchrome.tracks.hub import bbifile
+from shallowchrome.tracks.hub.bbiwrite import bigbed_bytes
 from shallowchrome.tracks.io.chromsizes import ChromSizes
 from shallowchrome.tracks.io.textio import atomic_path
 
@@ -102,29 +100,17 @@ def write_bigbed(path, chrom, start, end, rest: list[str], chrom_sizes: ChromSiz
     matching ``autosql``. Items must already be sorted (:func:`bed_sort_order`)
     and lie within ``chrom_sizes`` (0-based, half-open).
     """
-    import pybigtools
-
     path = Path(path)
     chrom = list(chrom)
     start = np.asarray(start, dtype=np.int64)
     end = np.asarray(end, dtype=np.int64)
     _check_sorted(path, chrom, start)
-    field_ids = [autosql.names.index(f) for f in index_fields]
+    field_ids = [autosql.names.index(f) for f in index_fields] if len(chrom) else []
+    data = bigbed_bytes(chrom_sizes.sorted_items(), chrom, start, end, rest, autosql.text(), len(autosql.fields),
+                        defined_fields, field_ids)
     with atomic_path(path) as tmp:
-        tmp_bb = Path(f"{tmp}.bb")  # pybigtools picks the format from the extension
-        try:
-            items = zip(chrom, start.tolist(), end.tolist(), rest)
-            pybigtools.open(str(tmp_bb), "w").write(dict(chrom_sizes.sorted_items()), items, autosql=autosql.text())
-            bbifile.set_defined_field_count(tmp_bb, defined_fields)
-            if len(chrom):
-                bbifile.set_summary(tmp_bb, bbifile.bed_summary(chrom, start, end))
-            if field_ids and len(chrom):
-                bbifile.add_extra_indexes(tmp_bb, field_ids)
-            verify_bigbed(tmp_bb, chrom, autosql, defined_fields)
-            os.replace(tmp_bb, tmp)
-        finally:
-            if tmp_bb.exists():
-                tmp_bb.unlink()
+        Path(tmp).write_bytes(data)
+        verify_bigbed(tmp, chrom, autosql, defined_fields)
     log.debug("%s: %d items", path, len(chrom))
     return len(chrom)
 
