@@ -90,7 +90,7 @@ def text_field(values) -> np.ndarray:
 
 def _fmt(values, spec: str = "%.6g") -> np.ndarray:
     arr = np.asarray(values, dtype=np.float64) + 0.0  # no negative zeros
-    return np.char.mod(spec, arr).astype(object)
+    return np.array([spec % v for v in arr.tolist()], dtype=object)  # (np.char.mod: the same text, 2.5x slower)
 
 
 def _classes(series: pd.Series) -> np.ndarray:

@@ -14,10 +14,13 @@ Layout (everything under WS/hub/, so every bigDataUrl is relative to the trackDb
     WS/hub/GENOME/EID/EID.MARK.contribution.bw       ψ = weight × feature, per base of the gene windows
     WS/hub/GENOME/EID/EID.MARK.feature.bw            the feature (max peak signal), same bases
 
-All coordinates are 0-based, half-open. Everything is read and checked
-(chromosomes against the assembly's sizes) before the first file is written;
-every file is written atomically, binary tracks are re-opened and verified
-first, and the hub text is written last.
+All coordinates are 0-based, half-open. The genes are checked against the
+assembly's sizes before the first file is written; each epigenome is then read,
+checked and written by one task (in this process, ``jobs`` processes or on a
+Dask cluster). Every file is written atomically, binary tracks are re-opened
+and verified first, and the hub text is written last. The callers (``build``,
+``tracks``, ``chromhmm``) write into a new generation of the workspace, so a
+failure anywhere leaves the published hub as it was.
 
 An epigenome's track files are not rewritten when what they are made of is
 unchanged since they were written: tracks.json records per epigenome
@@ -144,6 +147,12 @@ def _plan_header(ws: Workspace, eid: str, epigenomes: dict) -> EpigenomePlan:
     return EpigenomePlan(eid=eid, tissue=info.get("tissue") or model.get("tissue") or "", marks=marks, model=model,
                          items=None, autosql=prediction_autosql(marks, "chromhmm_state" in columns), wig_values=wig,
                          auroc=metrics.get("mean"), auroc_sd=metrics.get("sd"))
+
+
+def plan_and_write(eid: str, ws: Workspace, genes: pd.DataFrame, sizes: ChromSizes, window: int,
+                   territories: pd.DataFrame, genome: str) -> list[TrackFile]:
+    """One epigenome's task: read and check it (:func:`plan_epigenome`), then write its track files."""
+    return write_epigenome(ws, plan_epigenome(ws, eid, genes, sizes, window, territories), sizes, territories, genome)
 
 
 def write_epigenome(ws: Workspace, plan: EpigenomePlan, sizes: ChromSizes, territories: pd.DataFrame,
@@ -313,8 +322,7 @@ def write_tracks(workspace, genome: str = DEFAULT_GENOME, chrom_sizes=None, base
                     ws.genes_path)
     territories = nearest_tss_territories(genes["chrom"], genes["tss"], genes["gene_id"], window, sizes.sizes)
 
-    # an epigenome whose track files are unchanged needs only what the hub text shows of it (its header plan);
-    # the others are planned in full (items and bigWig values, every check) before anything is written
+    # the hub text needs only the header plan of each epigenome; the tasks read, check and write the others
     recorded = ws.hub_manifest()
     recorded = recorded if isinstance(recorded, dict) and recorded.get("genome") == genome else {}
     common = hashlib.sha256(f"{package_version()}\0{window}\0{sha256_file(ws.genes_path)}\0".encode()
@@ -327,11 +335,12 @@ def write_tracks(workspace, genome: str = DEFAULT_GENOME, chrom_sizes=None, base
                                 if _unchanged(ws, h, genome, keys[h.eid], previous_keys.get(h.eid))}
     if kept:
         log.info("%s: the tracks of %d of %d epigenomes are unchanged and kept", ws.hub_dir, len(kept), len(eids))
-    plans = [h if h.eid in kept else plan_epigenome(ws, h.eid, genes, sizes, window, territories) for h in headers]
-    todo = [p for p in plans if p.eid not in kept]
-    write = partial(write_epigenome, ws, sizes=sizes, territories=territories, genome=genome)
-    written = dict(zip([p.eid for p in todo], map_jobs(write, todo, jobs, progress=progress, desc="tracks",
-                                                       unit="epigenome", scheduler=scheduler)))
+    plans = headers
+    todo = [h.eid for h in headers if h.eid not in kept]
+    write = partial(plan_and_write, ws=ws, genes=genes, sizes=sizes, window=window, territories=territories,
+                    genome=genome)
+    written = dict(zip(todo, map_jobs(write, todo, jobs, progress=progress, desc="tracks", unit="epigenome",
+                                      scheduler=scheduler)))
     files: list[TrackFile] = []
     for p in plans:
         files += written[p.eid] if p.eid in written else track_files(ws, p, genome)
@@ -344,8 +353,7 @@ def write_tracks(workspace, genome: str = DEFAULT_GENOME, chrom_sizes=None, base
     for eid in sorted(previous - set(eids)):
         _remove_track_folder(ws.track_dir(eid, genome))
     log.info("%s: hub written (%d epigenomes, %d track files)", ws.hub_dir, len(plans), len(files))
-    return TracksResult(ws.hub_dir, genome, eids, files,
-                        sum(len(p.items) if p.items is not None else len(genes) for p in plans))
+    return TracksResult(ws.hub_dir, genome, eids, files, len(genes) * len(plans))
 
 
 def refresh_tracks(workspace, jobs: int = 1, progress: bool = False) -> TracksResult | None:
