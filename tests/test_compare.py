@@ -379,3 +379,127 @@ def test_real_data_liver_vs_psoas_muscle(remc_ws):
     assert t["delta_log2_rpkm"].idxmax() == ws.find_gene_rows("ALB")[0]  # the most liver-specific gene measured
     s = c.summary()
     assert s["pearson"] > 0.3  # predicted and measured differences agree genome-wide
+
+
+# --- the gene page, the report page and the home page (issue 12, part 5) -----------------------------------
+def why_numbers(section: str) -> dict:
+    """{term: value} of the data-value attributes of a "why ON in A but OFF in B" table (full precision)."""
+    return {t: float(v) for t, v in re.findall(r'data-term="([^"]+)" data-value="([^"]*)"', section) if v != ""}
+
+
+def why_section(html: str, start: str = '<section class="why"') -> str:
+    i = html.index(start)
+    return html[i:html.index("</section>", i)]
+
+
+def test_gene_page_explains_why_on_in_a_but_off_in_b(client, fixture_ws):
+    ws = Workspace.open(fixture_ws)
+    row = ws.find_gene_rows("ALB")[0]
+    p_on = {e: float(ws.predictions(e).loc[row, "probability"]) for e in FIXTURE_EIDS}
+    a, b = max(p_on, key=p_on.get), min(p_on, key=p_on.get)
+    assert a != b and cmp.extreme_pair(p_on) == (a, b)
+    html = client.get("/genes/ALB").get_data(as_text=True)
+    section = why_section(html)
+    assert f"<h2>Why ON in {a} but OFF in {b}?</h2>" in section
+    (rec,) = cmp.compare_gene(ws, a, b, "ALB")
+    want = recompute(fixture_ws, a, b)[row]
+    shown = why_numbers(section)
+    assert set(shown) == {*want["terms"], "delta_logit"}
+    assert shown["delta_logit"] == pytest.approx(rec["delta_logit"], abs=1e-7) == pytest.approx(want["delta_logit"], abs=1e-7)
+    assert sum(v for t, v in shown.items() if t != "delta_logit") == pytest.approx(shown["delta_logit"], abs=1e-6)
+    for term, value in rec["attribution"].items():  # what compare_gene says, as printed (2 decimals) and exactly
+        assert shown[term] == pytest.approx(value, abs=1e-7)
+        assert re.search(rf'data-term="{term}" data-value="[^"]*">{re.escape(cmp.signed(value))}</td>', section)
+    assert f'href="/compare?a={a}&amp;b={b}"' in section and f"ranks {rec['rank']:,} of 120 genes" in section
+    for side in (rec["a"], rec["b"]):  # the measured classes and P(ON) of both sides
+        assert f"{side['measured']} <small>" in section and cmp.probability(side["probability"]) in section
+    assert section.count(" selected>") == 2  # the pickers, on A and B
+    # another pair, asked for: a mark of one model only is marked and explained
+    other = why_section(client.get("/genes/ALB?a=E901&b=E903").get_data(as_text=True))
+    (rec2,) = cmp.compare_gene(ws, "E901", "E903", "ALB")
+    got = why_numbers(other)
+    assert got == pytest.approx({**rec2["attribution"], "delta_logit": rec2["delta_logit"]}, abs=1e-7)
+    assert "H3K27me3 is only in E901" in other and "DNase is only in E903" in other
+    # a bad epigenome is said, and the default pair shown; the rest of the page stands
+    bad = client.get("/genes/ALB?a=E901&b=%3Cb%3ENOPE")
+    text = bad.get_data(as_text=True)
+    assert bad.status_code == 200 and "&lt;b&gt;NOPE" in text and "<b>NOPE" not in text
+    assert re.search(r'class="error why-error">no fitted epigenome .*; showing ' + f"{a} vs {b}", text)
+    assert 'id="heatmap"' in text
+
+
+def test_epigenome_names_are_escaped_in_the_home_gene_and_report_pages(fixture_ws_copy):
+    import json
+
+    from shallowchrome.tracks.reports.context import ReportContext, ReportOptions
+    from shallowchrome.tracks.reports.page import gene_page
+    from shallowchrome.tracks.reports.write import resolve_genes
+
+    evil = '<img src=x onerror="alert(1)">'
+    info_path = Workspace.open(fixture_ws_copy).info_path  # the copy's (through its generation's link)
+    info = json.loads(info_path.read_text())
+    for eid in FIXTURE_EIDS:
+        info["epigenomes"][eid]["tissue"] = f"{evil} {eid}"
+    info_path.write_text(json.dumps(info))
+    client = create_app(fixture_ws_copy).test_client()
+    for url in ("/", "/genes/ALB", "/compare?a=E901&b=E902"):
+        html = client.get(url).get_data(as_text=True)
+        assert evil not in html and "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in html, url
+    ctx = ReportContext(Workspace.open(fixture_ws_copy), None, ReportOptions(embed=False))
+    genes, _ = resolve_genes(ctx.ws, ["ALB"])
+    html = gene_page(ctx, genes[0]).html
+    section = html[html.index('<h2 id="why"'):html.index("</table>", html.index('<h2 id="why"'))]
+    assert evil not in html and "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in section
+
+
+def test_home_page_offers_a_comparison_of_two_epigenomes(client):
+    html = client.get("/").get_data(as_text=True)
+    form = html[html.index('<form method="get" action="/compare" id="home-compare"'):html.index("</form>", html.index('id="home-compare"'))]
+    for pick, chosen in (("a", "E901"), ("b", "E902")):  # no E066/E100 here: the first two epigenomes
+        select = re.search(rf'<select name="{pick}"[^>]*>(.*?)</select>', form).group(1)
+        assert re.findall(r'<option value="(E\d+)"', select) == FIXTURE_EIDS
+        assert re.findall(r'<option value="(E\d+)" selected>', select) == [chosen]
+    assert 'id="home-compare-link">E901 vs E902</a>' in html
+    assert client.get("/compare?a=E901&b=E902").status_code == 200  # where the form goes
+
+
+def test_home_page_compare_form_in_chromium(app, live_server, chromium):
+    base = live_server(app)
+    page = chromium.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto(f"{base}/")
+        page.select_option("#home-compare-a", "E903")
+        page.select_option("#home-compare-b", "E901")
+        with page.expect_navigation():
+            page.click("#home-compare button[type=submit]")
+        assert page.url.endswith("/compare?a=E903&b=E901")
+        assert page.locator("#compare-table tbody tr").count() > 0
+        assert "E903" in page.locator("#compare-summary").inner_text()
+    finally:
+        page.close()
+    assert not errors
+
+
+def test_gene_page_pickers_change_the_pair_in_chromium(app, fixture_ws, live_server, chromium):
+    base = live_server(app)
+    page = chromium.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto(f"{base}/genes/ALB")
+        page.select_option("#why select[name=a]", "E903")
+        page.select_option("#why select[name=b]", "E902")
+        with page.expect_navigation():
+            page.click("#why button[type=submit]")
+        assert "a=E903" in page.url and "b=E902" in page.url and page.url.endswith("#why")
+        assert page.locator("#why h2").inner_text() == "Why ON in E903 but OFF in E902?"
+        cells = page.eval_on_selector_all("#why [data-term]", "cs => cs.map(c => [c.dataset.term, Number(c.dataset.value)])")
+    finally:
+        page.close()
+    assert not errors
+    (rec,) = cmp.compare_gene(Workspace.open(fixture_ws), "E903", "E902", "ALB")
+    terms = dict(cells)
+    assert terms == pytest.approx({**rec["attribution"], "delta_logit": rec["delta_logit"]}, abs=1e-7)
+    assert sum(v for t, v in terms.items() if t != "delta_logit") == pytest.approx(terms["delta_logit"], abs=1e-6)

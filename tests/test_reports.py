@@ -202,7 +202,9 @@ def page_without_expression(ws_no_expression, tmp_path_factory) -> Path:
 
 def test_gene_without_expression_renders_its_predictions(page_without_expression):
     html = page_without_expression.read_text()
-    assert table_rows(html) == EIDS and html.count("no expression data") == 4  # 3 rows + the summary line
+    why = html.index('<h2 id="why">')
+    assert table_rows(html) == EIDS and html[:why].count("no expression data") == 4  # 3 rows + the summary line
+    assert why_table(html).count("no expression data") == 2  # and both sides of "why ON in A but OFF in B"
     assert html.count(">all labelled genes (none)") == 3  # no fold holds it: the model fitted on every labelled gene
     doc = json.loads((page_without_expression.parent / "index.json").read_text())
     assert all(e["measured"] is None and e["explained"] for e in doc["pages"][0]["epigenomes"].values())
@@ -566,3 +568,48 @@ def test_build_indexes_each_input_content_once_and_rebuilds_only_what_changed(fi
     ctx.prepare(jobs=2)
     assert lost.copy.is_file() and fetch_lines(lost.copy, "chr1", 0, 10**9) == lines  # made again, the same
     assert fetch_lines(lost.copy, "chrZ", 0, 10) == []  # a chromosome it lacks: no data
+
+
+# --- why ON in A but OFF in B (issue 12, part 5) ------------------------------------------------------------
+def why_table(html: str) -> str:
+    start = html.index('<h2 id="why">')
+    return html[start:html.index("</table>", start)]
+
+
+def test_page_says_why_the_gene_is_on_where_it_is_most_likely_and_off_where_least(ws, pages):
+    from shallowchrome.tracks.analysis import compare as cmp
+
+    workspace = Workspace.open(ws)
+    row = workspace.find_gene_rows("ALB")[0]
+    p_on = {e: float(workspace.predictions(e).loc[row, "probability"]) for e in EIDS}
+    a, b = max(p_on, key=p_on.get), min(p_on, key=p_on.get)
+    table = why_table((pages / "ALB.html").read_text())
+    assert f"Why ON in {a} but OFF in {b}?" in table
+    (rec,) = cmp.compare_gene(workspace, a, b, "ALB")
+    shown = {t: float(v) for t, v in re.findall(r'data-term="([^"]+)" data-value="([^"]*)"', table)}
+    assert set(shown) == {*rec["attribution"], "delta_logit"}
+    assert shown["delta_logit"] == pytest.approx(rec["delta_logit"], abs=1e-7)
+    assert sum(v for t, v in shown.items() if t != "delta_logit") == pytest.approx(rec["delta_logit"], abs=1e-6)
+    for term, value in rec["attribution"].items():  # and as printed, 2 decimals
+        assert shown[term] == pytest.approx(value, abs=1e-7)
+        assert re.search(rf'data-term="{term}" data-value="[^"]*">{re.escape(cmp.signed(value))}</td>', table)
+    assert re.findall(r'<tr data-side="(a|b)"><td>(E\d+)', table) == [("a", a), ("b", b)]
+    for side in (rec["a"], rec["b"]):  # measured classes and P(ON) of both
+        assert f'<span class="{side["measured"].lower()}">{side["measured"]}</span>' in table
+        assert f'data-value="{side["probability"]:.8g}">{side["probability"]:.3f}</td>' in table
+    assert f"{rec['rank']:,} of 120 genes" in table
+    assert f"shallowchrome compare ws {a} {b} --genes ENSG" in table  # a file: the command for every gene
+    if set(rec["marks"]["only_a"] + rec["marks"]["only_b"]):  # a mark of one model only is starred
+        assert "*</th>" in table
+
+
+def test_served_page_links_the_comparison_page(served):
+    from urllib.parse import urljoin
+
+    root, app, base = served
+    client = app.test_client()
+    html = client.get("/reports/ALB").get_data(as_text=True)
+    href = re.search(r'<a href="([^"]+)" id="why-compare">', why_table(html)).group(1).replace("&amp;", "&")
+    target = urljoin("/reports/ALB", href)
+    assert re.fullmatch(r"/compare\?a=E90\d&b=E90\d", target)
+    assert client.get(target).status_code == 200

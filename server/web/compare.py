@@ -9,8 +9,10 @@
 - ``/api/compare?a=&b=[&limit=10]``: JSON (the sides, the marks, the summary, the top ``limit`` genes each
   way); errors are JSON 400.
 
-Comparisons are read from the served generation's predictions.tsv once and kept in memory (at most
-:data:`COMPARISONS` per generation); a new generation starts afresh.
+Comparisons are made from the served generation's predictions (the columns the server holds in memory,
+the same values as predictions.tsv) and kept (at most :data:`COMPARISONS` per generation); a new generation
+starts afresh. The home page's form (:func:`default_pair`, :func:`choices`) and the gene pages' "why ON in A
+but OFF in B?" (:func:`comparison`) use them too.
 """
 from __future__ import annotations
 
@@ -61,7 +63,7 @@ def _integer(name: str, default: int, largest: int) -> int:
 
 def comparison(a, b):
     """The served workspace's comparison of ``a`` with ``b`` (cached); bad epigenomes are a 400."""
-    from shallowchrome.tracks.analysis.compare import check_pair, compare
+    from shallowchrome.tracks.analysis.compare import Side, check_pair, compare_frames, tissue_of
 
     d = data()
     try:
@@ -75,24 +77,48 @@ def comparison(a, b):
     found = cache.get((a, b))
     if found is None:
         try:
-            found = compare(d.ws, a, b)
+            sides = [Side(e, tissue_of(d.ws, e), tuple(d.models[e]["marks"])) for e in (a, b)]
+            found = compare_frames(d.genes, _predictions(d, a), _predictions(d, b), *sides, where=d.ws.root)
         except ShallowChromeError as exc:  # the workspace's files disagree: the server's problem
             raise CompareError(500, public_message(exc)) from None
         cache[(a, b)] = found
     return found
 
 
+def _predictions(d, eid: str):
+    """The columns of an epigenome's predictions.tsv that a comparison reads, from the served data already in
+    memory (what :func:`~shallowchrome.tracks.analysis.compare.compare` reads from the file: the same
+    comparison, without reading two files per new pair)."""
+    import numpy as np
+    import pandas as pd
+
+    col = d.columns[eid]
+
+    def floats(values):
+        return np.asarray(values, dtype=np.float64)
+
+    label = np.array([np.nan if v is None else v for v in col["label"]], dtype=np.float64)
+    return pd.DataFrame({"logit": floats(col["logit"]), "probability": floats(col["probability"]),
+                         "predicted": floats(col["predicted"]), "rpkm": floats(col["rpkm"]), "label": label,
+                         "part": np.asarray(col["part"], dtype=object),
+                         **{f"contrib_{m}": floats(v) for m, v in col["contributions"].items()}})
+
+
 def _pair_args():
     return request.args.get("a", ""), request.args.get("b", "")
 
 
-def _defaults(epigenomes) -> tuple[str, str]:
+def default_pair(epigenomes) -> tuple[str, str]:
+    """The pickers' preselected A and B: :data:`DEFAULT_PAIR` when the workspace has both, else its first two
+    epigenomes ("" for a missing one)."""
+    epigenomes = list(epigenomes)
     if all(e in epigenomes for e in DEFAULT_PAIR):
         return DEFAULT_PAIR
     return (epigenomes + ["", ""])[0], (epigenomes[1:] + [""])[0]
 
 
-def _choices(d) -> list[dict]:
+def choices(d) -> list[dict]:
+    """The pickers' options: every fitted epigenome with its tissue (the compare, home and gene pages)."""
     return [{"id": e, "tissue": (d.tissue(e) or "").replace("_", " ")} for e in d.epigenomes]
 
 
@@ -103,10 +129,10 @@ def page():
 
     d = data()
     a, b = _pair_args()
-    context = {"choices": _choices(d), "a": a, "b": b, "top": PAGE_TOP, "c": None, "error": None,
+    context = {"choices": choices(d), "a": a, "b": b, "top": PAGE_TOP, "c": None, "error": None,
                "fmt": {"signed": cmp.signed, "plain": cmp.plain, "probability": cmp.probability}}
     if not a.strip() and not b.strip() and "top" not in request.args:
-        context["a"], context["b"] = _defaults(d.epigenomes)
+        context["a"], context["b"] = default_pair(d.epigenomes)
         if len(d.epigenomes) < 2:
             context["error"] = (f"comparing needs two fitted epigenomes; this workspace has "
                                 f"{', '.join(d.epigenomes) or 'none'}")

@@ -66,7 +66,19 @@ def home():
                            n_fitted=sum(s["status"] == "ok" for s in summaries.values()), hub_url=hub,
                            ucsc_url=ucsc_url(hub, d.genome),
                            has_chart=d.ws.evaluation_chart_path.is_file(), info=d.info,
-                           examples=example_genes(d), outputs=outputs, transfer=transfer_section(d))
+                           examples=example_genes(d), outputs=outputs, transfer=transfer_section(d),
+                           compare_form=compare_form(d))
+
+
+def compare_form(d) -> dict | None:
+    """The home page's "compare two epigenomes" form: the pickers' options and the preselected pair (the
+    demo's liver vs psoas muscle, E066 vs E100, when the workspace has both); None with fewer than two."""
+    from shallowchrome.server.web.compare import choices, default_pair
+
+    if len(d.epigenomes) < 2:
+        return None
+    a, b = default_pair(d.epigenomes)
+    return {"choices": choices(d), "a": a, "b": b}
 
 
 def transfer_section(d) -> dict | None:
@@ -207,7 +219,8 @@ def gene_explanation(d, gene_id: str) -> tuple[dict, dict]:
 @bp.get("/genes/<path:query>")
 def gene(query):
     """One gene across epigenomes: its regulative pattern as a heatmap grouped by Roadmap group, the
-    Figure-3 bars of a few epigenomes (``?epigenomes=E066,E100``), and the predictions table."""
+    Figure-3 bars of a few epigenomes (``?epigenomes=E066,E100``), "why ON in A but OFF in B?"
+    (``?a=E066&b=E100``, :func:`why_section`), and the predictions table."""
     from shallowchrome.tracks.analysis.pattern_charts import default_bars, pattern_heatmap
 
     d = data()
@@ -241,10 +254,43 @@ def gene(query):
             extra = {"epigenomes": ",".join(page["bars"])} if asked and page["bars"] != default else {}
             if page["bars"]:
                 page["bars_url"] = url_for("pages.pattern_chart", query=gene_id, fmt="svg", **extra)
+        page["why"] = why_section(d, int(r), by_eid)
         pages.append(page)
     marks = list(dict.fromkeys(m for p in pages for g in p["groups"] for rec in g["rows"] for m in rec["features"]))
     return render_template("site/gene.html", query=query, pages=pages, marks=marks, unknown=unknown,
                            left_out=left_out, max_bars=MAX_BARS)
+
+
+def why_section(d, row: int, by_eid: dict) -> dict | None:
+    """The gene page's "why ON in A but OFF in B?": the gene's attribution (Δlogit = Σ Δψ + Δbias, read from
+    the two epigenomes' predictions.tsv, :func:`~shallowchrome.tracks.analysis.compare.gene_attribution`)
+    between ``?a=`` and ``?b=``, by default the epigenomes where the gene's P(ON) is highest and lowest
+    (:func:`~shallowchrome.tracks.analysis.compare.extreme_pair`). A bad ``a``/``b`` is said in the section,
+    which then shows the default pair. None with fewer than two epigenomes with a prediction."""
+    from shallowchrome.server.web.compare import CompareError, choices, comparison
+    from shallowchrome.tracks.analysis.compare import extreme_pair, gene_attribution
+
+    default = extreme_pair({e: rec.get("probability") for e, rec in by_eid.items()})
+    if default is None:
+        return None
+    asked = request.args.get("a", "").strip(), request.args.get("b", "").strip()
+    pair, error = default, None
+    if any(asked):
+        pair = (asked[0] or default[0], asked[1] or (default[1] if default[1] != asked[0] else default[0]))
+    try:
+        c = comparison(*pair)
+    except CompareError as exc:
+        if pair == default:  # the workspace's files disagree: say so, the rest of the page stands
+            return {"error": exc.message, "record": None, "choices": choices(d), "a": pair[0], "b": pair[1]}
+        error, pair = exc.message, default
+        try:
+            c = comparison(*pair)
+        except CompareError as again:
+            return {"error": again.message, "record": None, "choices": choices(d), "a": pair[0], "b": pair[1]}
+    (record,) = gene_attribution(c, row)
+    return {"error": error, "record": record, "c": c, "a": c.a.eid, "b": c.b.eid, "choices": choices(d),
+            "default": (c.a.eid, c.b.eid) == default, "notes": [c.term_note(t) for t in c.terms if c.term_note(t)],
+            "url": url_for("compare.page", a=c.a.eid, b=c.b.eid)}
 
 
 def igv_tracks(epigenomes=None, files=None) -> list[dict]:

@@ -21,7 +21,8 @@ measured class (label) and, when both epigenomes have the gene's expression, the
 ``Δ log2(RPKM + 1)``.
 
 The outputs: :func:`compare` (a :class:`Comparison` holding the ranked table), :meth:`Comparison.top`,
-:meth:`Comparison.summary`, :func:`gene_attribution` (one gene, for gene and report pages),
+:meth:`Comparison.summary`, :func:`gene_attribution` (one gene, for gene and report pages; :func:`extreme_pair` picks their default
+A and B),
 :func:`write_comparison` / :func:`read_comparison` (the TSV, columns :func:`columns`) and
 :func:`scatter_svg` (Δlogit against the measured Δ log-expression, a self-contained SVG).
 """
@@ -238,10 +239,11 @@ def _contributions(pred: pd.DataFrame, marks, eid: str, where) -> dict:
 
 def _classes(values) -> np.ndarray:
     """0/1 (possibly NA) → "OFF"/"ON"/None."""
-    out = np.full(len(values), None, dtype=object)
-    for i, v in enumerate(values):
-        if not pd.isna(v):
-            out[i] = "ON" if int(v) == 1 else "OFF"
+    numbers = pd.to_numeric(pd.Series(values), errors="coerce").astype("Float64").to_numpy(dtype=np.float64,
+                                                                                           na_value=np.nan)
+    out = np.full(len(numbers), None, dtype=object)
+    known = ~np.isnan(numbers)
+    out[known] = np.where(np.trunc(numbers[known]) == 1, "ON", "OFF")  # int(v) == 1, as the labels are read
     return out
 
 
@@ -337,6 +339,18 @@ def gene_attribution(comparison: Comparison, rows) -> list[dict]:
     ``ws.find_gene_rows("ALB")``), with the two sides and the marks: what a gene or report page shows."""
     head = comparison.describe()
     return [{**head, **comparison.record(int(r))} for r in ([rows] if np.isscalar(rows) else rows)]
+
+
+def extreme_pair(probabilities) -> tuple[str, str] | None:
+    """The default A and B of one gene's "why ON in A but OFF in B": of ``{epigenome: P(ON)}``, the epigenome
+    with the highest P(ON) and, among the others, the one with the lowest (the first in the given order on
+    ties); None when fewer than two have a finite P(ON)."""
+    finite = [(e, v) for e, v in ((e, _num(p)) for e, p in dict(probabilities).items()) if v is not None]
+    if len(finite) < 2:
+        return None
+    a = max(finite, key=lambda item: item[1])[0]  # max and min keep the first of equal values
+    b = min((item for item in finite if item[0] != a), key=lambda item: item[1])[0]
+    return a, b
 
 
 def compare_gene(ws, a: str, b: str, query: str) -> list[dict]:

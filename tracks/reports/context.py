@@ -51,6 +51,8 @@ log = logging.getLogger(__name__)
 MAX_FLANK = 1_000_000
 #: Epigenomes a page explains and shows by default (the best-modelled), and at most (with the user's).
 DEFAULT_SHOWN, MAX_SHOWN = 4, 16
+#: Epigenome pairs whose comparison (a page's "why ON in A but OFF in B") a context keeps (~5 MB each).
+COMPARISONS = 4
 #: Threads that make missing indexed copies while a page waits.
 COPY_THREADS = 2
 DEFAULT_IGV_URL = "/static/igv/igv.min.js"
@@ -174,7 +176,9 @@ class ReportContext:
                         for eid in self.eids}
         self.has_chromhmm = any("chromhmm_state" in s.item_fields for s in self.sources.values())
         self.explain_cache: dict = {}
-        self._ambiguous = ambiguous_symbols(ws.genes())
+        self._genes = ws.genes()
+        self._ambiguous = ambiguous_symbols(self._genes)
+        self._comparisons: dict = {}  # (A, B) → Comparison, the most recent COMPARISONS
         self._current: set = set()  # copies found current (not stamped again by every page)
 
     def with_options(self, options: ReportOptions) -> "ReportContext":
@@ -216,6 +220,23 @@ class ReportContext:
                              f"{len(set(requested))} named); a page explains at most {MAX_SHOWN}",
                              fix="name fewer; every epigenome's tracks are one click away in the page")
         return [e for e in self.eids if e in chosen]
+
+    def comparison(self, a: str, b: str):
+        """Epigenome ``a`` against ``b`` (:func:`~shallowchrome.tracks.analysis.compare.compare_frames` of
+        their predictions.tsv, every gene ranked by Δlogit), kept for the next pages (at most
+        :data:`COMPARISONS` pairs)."""
+        from shallowchrome.tracks.analysis.compare import Side, compare_frames, tissue_of
+
+        key = (a, b)
+        found = self._comparisons.pop(key, None)
+        if found is None:
+            sides = [Side(e, tissue_of(self.ws, e), tuple(self.sources[e].marks)) for e in key]
+            found = compare_frames(self._genes, self.sources[a].predictions, self.sources[b].predictions, *sides,
+                                   where=self.ws.root)
+        self._comparisons[key] = found  # the most recently used last
+        while len(self._comparisons) > COMPARISONS:
+            self._comparisons.pop(next(iter(self._comparisons)))
+        return found
 
     def prediction_item(self, eid: str, gene: dict) -> dict | None:
         """The hub's prediction item of ``gene`` in ``eid`` (field → text), None when the track lacks it."""

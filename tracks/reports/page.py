@@ -51,7 +51,7 @@ from shallowchrome.tracks.reports.igv import IgvTrack, create_igv_report, data_u
 from shallowchrome.tracks.reports.tracks import gene_tracks, window_roi
 
 #: Bumped when pages change, so that the server regenerates its cached pages.
-REPORT_FORMAT = 3
+REPORT_FORMAT = 4
 IGV_MARKER = "/*@SHALLOWCHROME_IGV_JS@*/"
 MORE_TRACKS_MARKER = "@SHALLOWCHROME_MORE_TRACKS@"
 TEMPLATE = "report/gene.html"
@@ -140,6 +140,22 @@ def overview_row(ctx: ReportContext, eid: str, gene: dict, shown: bool) -> dict:
             "chromhmm_state": state if state and state not in ("NA", ".") else None, "marks": marks}
 
 
+def why_record(ctx: ReportContext, gene: dict, overview: list[dict]) -> dict | None:
+    """The page's "why ON in A but OFF in B": the gene's attribution (Δlogit = Σ Δψ + Δbias, from the two
+    epigenomes' predictions.tsv; :func:`~shallowchrome.tracks.analysis.compare.gene_attribution`) between the
+    epigenomes where its P(ON) is highest and lowest
+    (:func:`~shallowchrome.tracks.analysis.compare.extreme_pair`); None with fewer than two."""
+    from shallowchrome.tracks.analysis.compare import extreme_pair, gene_attribution
+
+    pair = extreme_pair({o["eid"]: o["probability"] for o in overview})
+    if pair is None:
+        return None
+    c = ctx.comparison(*pair)
+    (record,) = gene_attribution(c, int(gene["row"]))
+    return {"record": record, "terms": c.terms, "tissues": {c.a.eid: c.a.tissue, c.b.eid: c.b.tissue},
+            "starred": [t for t in c.terms if c.term_note(t)], "notes": [c.term_note(t) for t in c.terms if c.term_note(t)]}
+
+
 def summary_record(name: str, gene: dict, region: Region, rows: list[dict], overview: list[dict] = ()) -> dict:
     """A page's headline numbers for the index: per epigenome P(ON), predicted and measured class; the
     leak-free explanation's for the explained epigenomes (``rows``), the hub's prediction item's
@@ -199,7 +215,7 @@ def selection_query(ctx: ReportContext, shown: list[str]) -> str:
 
 
 def render_template(ctx: ReportContext, gene: dict, region: Region, rows: list[dict], svg: str | None,
-                    overview: list[dict] | None = None, shown: list[str] | None = None) -> str:
+                    overview: list[dict] | None = None, shown: list[str] | None = None, why: dict | None = None) -> str:
     """The page before igv-reports: ASCII (other characters as references), igv-reports' placeholders intact."""
     from shallowchrome.tracks import style
     from shallowchrome.tracks.io.metadata import describe
@@ -221,7 +237,7 @@ def render_template(ctx: ReportContext, gene: dict, region: Region, rows: list[d
         igv_js_url=opts.igv_js_url, igv_marker=IGV_MARKER, more_marker=MORE_TRACKS_MARKER, links=links,
         overview=overview or [], shown=shown, n_default=len(ctx.default_shown()), selection_links=opts.selection_links,
         group_colours=colours, other_colour=style.css_rgb(style.OTHER_STATE_RGB),
-        version=package_version(), workspace=ctx.ws.root.name, css_class=term_class)
+        version=package_version(), workspace=ctx.ws.root.name, css_class=term_class, why=why)
     return text.encode("ascii", "xmlcharrefreplace").decode("ascii")
 
 
@@ -261,7 +277,7 @@ def gene_page(ctx: ReportContext, gene: dict, shown=None) -> GenePage:
             track.config["order"] = order
             (in_view if o["shown"] else more).append(track)
     svg = chart_svg([explanations[e] for e in shown if e in explanations])
-    template = render_template(ctx, gene, region, rows, svg, overview, shown)
+    template = render_template(ctx, gene, region, rows, svg, overview, shown, why_record(ctx, gene, overview))
     # the site's name is igv-reports' table, which the page does not show: no user text after the markers
     site = f"{region.chrom}\t{region.start}\t{region.end}\tregion"
     page = create_igv_report(template, site, in_view, ctx.sizes)
