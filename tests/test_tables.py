@@ -178,3 +178,32 @@ def test_table_bytes_are_pandas_bytes_on_every_workspace_table(fixture_ws):
     assert table_bytes(quoted) == _pandas_tsv(quoted)
     single = pd.DataFrame({"g": ["", "x"]})
     assert table_bytes(single) == _pandas_tsv(single)
+
+
+def test_bgzf_is_gzip_that_tabix_indexes(tmp_path):
+    """BGZF written by tracks/io/bgzf.py: plain gzip to zcat, members < 64 KiB with their BSIZE, the EOF
+    member last, and pysam indexes and fetches it by region."""
+    import gzip
+    import struct
+
+    import pysam
+
+    from shallowchrome.tracks.io.bgzf import BLOCK_DATA, EOF_BLOCK, bgzf_bytes
+
+    lines = [f"chr{1 + i // 4000}\t{(i % 4000) * 100}\t{(i % 4000) * 100 + 50}\tname{i}\n" for i in range(12000)]
+    data = "".join(lines).encode()
+    assert len(data) > 3 * BLOCK_DATA
+    blob = bgzf_bytes(data)
+    assert gzip.decompress(blob) == data and blob.endswith(EOF_BLOCK)
+    pos, members = 0, 0
+    while pos < len(blob):
+        assert blob[pos:pos + 4] == b"\x1f\x8b\x08\x04" and blob[pos + 12:pos + 14] == b"BC"
+        pos += struct.unpack_from("<H", blob, pos + 16)[0] + 1
+        members += 1
+    assert pos == len(blob) and members == -(-len(data) // BLOCK_DATA) + 1
+    path = tmp_path / "x.bed.gz"
+    path.write_bytes(blob)
+    pysam.tabix_index(str(path), preset="bed", force=True)
+    tbx = pysam.TabixFile(str(path))
+    assert [r.split("\t")[3] for r in tbx.fetch("chr2", 1000, 1200)] == ["name4010", "name4011"]
+    assert bgzf_bytes(b"") == EOF_BLOCK

@@ -13,6 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 from shallowchrome.tracks.hub.bigbed import TrackWriteError
+from shallowchrome.tracks.io.bgzf import bgzf_bytes
 from shallowchrome.tracks.io.textio import write_text_atomic
 
 
@@ -24,9 +25,9 @@ def write_bed_with_tabix(path, text: str) -> None:
     write_text_atomic(path, text)
     want = Counter(line.split("\t", 1)[0] for line in text.splitlines() if line and not line.startswith("#"))
     with tempfile.TemporaryDirectory(prefix=f".{path.name}.", dir=path.parent) as tmpdir:
-        tmp = Path(tmpdir) / path.name
-        tmp.write_text(text, encoding="utf-8")
-        gz = Path(pysam.tabix_index(str(tmp), preset="bed", force=True, keep_original=True))
+        gz = Path(tmpdir) / f"{path.name}.gz"
+        gz.write_bytes(bgzf_bytes(text.encode("utf-8")))
+        pysam.tabix_index(str(gz), preset="bed", force=True)
         tbx = pysam.TabixFile(str(gz), encoding="utf-8")  # gene symbols may be any UTF-8 text
         try:
             got = Counter({c: sum(1 for _ in tbx.fetch(c)) for c in tbx.contigs})

@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from shallowchrome.model.errors import InputError, ShallowChromeError
+from shallowchrome.tracks.io.bgzf import bgzf_bytes
 from shallowchrome.tracks.io.textio import write_text_atomic
 from shallowchrome.tracks.workspace.incremental import sha256_file
 
@@ -108,9 +109,9 @@ def write_tabix(copy: Path, text: str) -> None:
 
     copy.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=f".{copy.name}.", dir=copy.parent) as tmpdir:
-        plain = Path(tmpdir) / copy.name.removesuffix(".gz")
-        plain.write_text(text, encoding="utf-8")
-        gz = Path(pysam.tabix_index(str(plain), preset="bed", force=True, csi=True, min_shift=CSI_MIN_SHIFT))
+        gz = Path(tmpdir) / copy.name
+        gz.write_bytes(bgzf_bytes(text.encode("utf-8")))
+        pysam.tabix_index(str(gz), preset="bed", force=True, csi=True, min_shift=CSI_MIN_SHIFT)
         for path in (gz, index_path(gz)):
             os.chmod(path, 0o644)
         os.replace(gz, copy)
