@@ -217,15 +217,18 @@ class WorkspaceData:
 
     def warm_up(self) -> None:
         """Fill the caches the gene pages use, ahead of the first request: the imports of the pattern charts
-        and, per epigenome, the Wald statistics (statsmodels refits) of every model that explains genes: its
+        (matplotlib, rendering once) and, per epigenome, the Wald statistics (statsmodels refits) of every model that explains genes: its
         cross-fitting fold models, or, in a workspace built before cross-fitting, its interpretation split's
         (most genes) and then, in a second pass, its evaluation splits' (genes in the interpretation split's
         training part). Reads, never writes; takes no lock a request waits on (a request needing a fit not
         made yet makes it itself, as without the warm-up)."""
-        from shallowchrome.tracks.analysis import pattern_charts  # noqa: F401 - imported for its cost (matplotlib)
+        from matplotlib.figure import Figure
+
         from shallowchrome.tracks.analysis.explain import fold_statistics, load_view, split_statistics
+        from shallowchrome.tracks.analysis.pattern_charts import render
 
         started = time.perf_counter()
+        render(Figure(figsize=(1, 1)), "svg")  # matplotlib's figure and SVG backend: 0.6 s of the first chart
         if self.gene_records:
             self.ws.find_gene(self.gene_records[0]["gene_id"])  # the gene index every gene page searches
         cache = self.interpretation_cache
