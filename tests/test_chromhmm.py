@@ -298,3 +298,21 @@ def test_segmentation_states_reach_the_hub_and_missing_states_do_not_crash(tmp_p
     sql = bb.SQL()
     bb.close()
     assert b"chromhmm_state" in (sql if isinstance(sql, bytes) else sql.encode())
+
+
+def test_an_epigenome_without_expression_is_not_validated(tmp_path):
+    """A sample predicted by the reference model (no RNA-seq) has no labelled test genes to rank states by:
+    it is skipped with its reason, or is a one-line error when asked for."""
+    from helpers import FIXTURE, build_args
+
+    table = pd.read_csv(FIXTURE / "rpkm.tsv.gz", sep="\t")
+    table.drop(columns=["E902"]).to_csv(tmp_path / "rpkm.tsv", sep="\t", index=False)
+    res = invoke(*build_args(tmp_path / "ws", "--no-tracks", expression=tmp_path / "rpkm.tsv"))
+    assert res.exit_code == 0, res.output
+    res = invoke("chromhmm", tmp_path / "ws")
+    assert res.exit_code == 0, res.output
+    assert "E902  skipped: it has no labelled test genes (no expression data)" in res.output
+    states = pd.read_csv(Workspace.open(tmp_path / "ws").interpretation_dir / "chromhmm.tsv", sep="\t")
+    assert set(states.epigenome) == {"E901"}
+    res = invoke("chromhmm", tmp_path / "ws", "--epigenomes", "E902")
+    assert "E902: it has no labelled test genes" in one_error_line(res)

@@ -76,8 +76,9 @@ def validate(ws: Workspace, emissions_path=None, groups_path=None, segmentations
     """Match patterns to states, rank states and groups, and compare with segmentations (nothing written).
 
     Epigenomes whose model shares fewer than two marks with the emission
-    table are skipped with a warning, or are an error when named in
-    ``epigenomes`` (or when none is left).
+    table, or without labelled test genes (no expression data), are skipped
+    with a note, or are an error when named in ``epigenomes`` (or when none
+    is left).
     """
     emissions = read_emissions(emissions_path)
     states = list(emissions.index)
@@ -104,6 +105,13 @@ def validate(ws: Workspace, emissions_path=None, groups_path=None, segmentations
             continue
         pred = ws.predictions(eid)
         test = (pred["part"] == "test").to_numpy()
+        if not test.any():  # no expression data (predicted by a reference model): nothing to rank states by
+            reason = "it has no labelled test genes (no expression data); the ranking needs them"
+            if epigenomes:
+                raise ModelError(f"{eid}: {reason}", fix=f"leave {eid} out of --epigenomes")
+            log.info("%s: not validated, %s", eid, reason)
+            summary["skipped"][eid] = reason
+            continue
         patterns = pred.loc[test, [f"contrib_{m}" for m, _ in pairs]].to_numpy(dtype=np.float64)
         logits = pred.loc[test, "logit"].to_numpy(dtype=np.float64)
         matched = match_states(patterns, emissions[[c for _, c in pairs]].to_numpy(), null)
