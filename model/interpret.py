@@ -13,7 +13,10 @@ the build splits the labelled genes into K folds and fits each fold's model
 on the other folds (configuration chosen inside them too), so every labelled
 gene has exactly one explaining model, the one whose predictions
 ``predictions.tsv`` holds; genes without expression are explained by the
-model fitted on every labelled gene (fold ``"all"``). On request (``explain
+model fitted on every labelled gene (fold ``"all"``). An epigenome without any
+expression (``model.json`` has ``"transfer"``) is explained by its *reference
+model* (kind ``reference``), learnt on other epigenomes' labels, on log1p
+features (:mod:`shallowchrome.model.transfer`): its label names them. On request (``explain
 --split K``) a benchmark split's model explains the gene instead, when the
 gene is in a part of it the model never used: the test part, unused (no
 expression), or the validation part when the build tried a single peak
@@ -23,8 +26,13 @@ format configuration (validation genes then select nothing). That check is
 Model records are the dictionaries of ``model.json``: the top level for the
 interpretation split, one entry of ``"splits"`` per evaluation split and one
 of ``"crossfit"]["models"]`` per fold, each with ``formats``, ``bias``,
-``weights``, ``standard_errors``, ``z`` and ``p_values``. Pure functions:
-arrays and dictionaries in and out, no paths.
+``weights``, ``standard_errors``, ``z`` and ``p_values``.
+
+Extended features (``build --features extended``): a mark has several terms
+(``model.json``'s ``mode.terms``); :func:`grouped_pattern` gives each mark the
+sum of its terms' contributions, the likelihood-ratio test of its group of terms
+(``mark_tests``) and the per-term detail (feature, weight, ψ, Wald test). Pure
+functions: arrays and dictionaries in and out, no paths.
 """
 from __future__ import annotations
 
@@ -173,18 +181,23 @@ def fold_training(folds: Sequence, labelled: np.ndarray, fold) -> np.ndarray:
     return labelled & (ids != str(fold))
 
 
+REFERENCE = "reference"
+
+
 @dataclass(frozen=True)
 class ExplainingModel:
-    """The model that explains one gene: a cross-fitting fold's (the default) or a requested split's."""
+    """The model that explains one gene: a cross-fitting fold's (the default), a requested split's, or for an
+    epigenome without expression its reference model (``kind`` ``reference``, fold ``all``)."""
 
-    kind: str  # "fold" or "split"
+    kind: str  # "fold", "split" or "reference"
     id: object  # fold 0..K-1 / "all", or the split id
     part: str  # the gene's part for that model: "test" (held out), "none" (never labelled), "validation"
     record: Mapping
+    transfer: Mapping | None = None  # model.json's "transfer" (reference epigenomes, scale, source workspace)
 
     @property
     def fold(self):
-        return self.id if self.kind == "fold" else None
+        return self.id if self.kind in ("fold", REFERENCE) else None
 
     @property
     def split(self):
@@ -192,10 +205,26 @@ class ExplainingModel:
 
     @property
     def label(self) -> str:
-        """``fold 3``, ``all labelled genes`` or ``split 4``: what the views print."""
+        """``fold 3``, ``all labelled genes``, ``split 4`` or ``reference model learnt on E066,E079 (log1p
+        features)``: what the views print."""
         if self.kind == "split":
             return f"split {self.id}"
+        if self.kind == REFERENCE:
+            return reference_label(self.transfer or {})
         return "all labelled genes" if self.id == ALL_FOLDS else f"fold {self.id}"
+
+
+def reference_label(transfer: Mapping) -> str:
+    """``reference model learnt on E066,E079 (log1p features)``; ``... of workspace WS learnt on ...`` when it
+    came from another workspace (``build --reference-workspace``)."""
+    ids = ",".join(transfer.get("reference") or []) or "other epigenomes"
+    source = f" of workspace {transfer['workspace']}" if transfer.get("workspace") else ""
+    return f"reference model{source} learnt on {ids} ({transfer.get('scale') or 'log1p'} features)"
+
+
+def is_transferred(model_doc: Mapping) -> bool:
+    """Whether a ``model.json`` is an epigenome without expression, predicted by a reference model."""
+    return isinstance(model_doc.get("transfer"), Mapping)
 
 
 def choose_model(model_doc: Mapping, fold=None, parts: Mapping[int, str] | None = None,
@@ -211,6 +240,12 @@ def choose_model(model_doc: Mapping, fold=None, parts: Mapping[int, str] | None 
     ``requested_split``: that split's model, checked by :func:`choose_split`.
     """
     parts = parts or {}
+    if is_transferred(model_doc):  # no expression: its reference model, learnt on other epigenomes, explains it
+        if requested_split is not None:
+            raise ModelError(f"{subject}: {model_doc['transfer'].get('note', 'no expression data')}, so no split "
+                             "model exists; its reference model explains every gene", fix="omit --split")
+        return ExplainingModel(REFERENCE, ALL_FOLDS, "none", fold_record(model_doc, ALL_FOLDS),
+                               model_doc["transfer"])
     if leak_free is None:
         leak_free = leak_free_parts(len(model_doc.get("configurations_tried", [])) or 2)
     if requested_split is None and has_crossfit(model_doc):
@@ -340,9 +375,58 @@ def regulative_pattern(record: Mapping, marks: Sequence[str], phi: Sequence[floa
             "predicted": "ON" if logit > 0 else "OFF"}
 
 
-def role(coef: float) -> str:
-    """A term's role by the sign of its weight: ``activating``, ``repressing`` or ``none``."""
+def role(coef: float | None) -> str:
+    """A term's role by the sign of its weight: ``activating``, ``repressing`` or ``none`` (also undefined)."""
+    if coef is None or not math.isfinite(coef):
+        return "none"
     return "activating" if coef > 0 else "repressing" if coef < 0 else "none"
+
+
+def grouped_pattern(record: Mapping, groups: Mapping[str, Sequence[str]], phi: Mapping[str, float],
+                    stats: WaldFit, mark_tests: Mapping | None, exact: Mapping[str, float] | None = None,
+                    alpha: float = SIGNIFICANCE) -> dict:
+    """The pattern of one gene under a model with several terms per mark (``build --features extended``).
+
+    ``groups``: mark -> its terms (``mode.terms``); ``phi``: term -> the gene's feature; ``stats``: the Wald
+    statistics of ``[bias, *terms]`` in ``groups``' order; ``mark_tests``: mark -> the likelihood-ratio test of
+    its group (``lr``, ``df``, ``p_value``); ``exact``: mark -> the max signal in TSS ± window (shown as the
+    mark's ``feature``). Each mark's ``contribution`` is the sum of its terms' ψ = weight × feature; its
+    ``weight`` is None (several), its p-value the LR test's and its ``role`` the sign of the contribution;
+    ``terms`` lists the terms (feature, weight, contribution, Wald standard error, z, p-value, significance,
+    role). Same keys as :func:`regulative_pattern` otherwise.
+    """
+    names = [t for ts in groups.values() for t in ts]
+    b = float(record["bias"])
+    w = {t: float(record["weights"][t]) for t in names}
+    psi = {t: float(phi[t]) * w[t] + 0.0 for t in names}
+    totals = {m: float(sum(psi[t] for t in ts)) + 0.0 for m, ts in groups.items()}
+    logit = b + float(sum(totals.values()))
+    scale = float(np.max(np.abs([b, *totals.values()]))) or 1.0
+    formats = record.get("formats") or {}
+    index = {t: i + 1 for i, t in enumerate(names)}
+
+    def wald(i, coef, value):
+        p = _nan(stats.pvalues[i])
+        return {"standard_error": finite_or_none(stats.bse[i]), "z": finite_or_none(stats.z[i]),
+                "p_value": finite_or_none(p), "significant": is_significant(p, alpha), "role": role(coef),
+                "normalised": value / scale}
+
+    entries = []
+    for m, ts in groups.items():
+        test = (mark_tests or {}).get(m) or {}
+        p = _nan(test.get("p_value"))
+        terms = [{"term": t, "feature": float(phi[t]), "weight": w[t], "contribution": psi[t],
+                  **wald(index[t], w[t], psi[t])} for t in ts]
+        entries.append({"mark": m, "format": formats.get(m),
+                        "feature": None if exact is None or exact.get(m) is None else float(exact[m]),
+                        "weight": None, "contribution": totals[m], "standard_error": None, "z": None,
+                        "p_value": finite_or_none(p), "significant": is_significant(p, alpha),
+                        "role": role(totals[m]), "normalised": totals[m] / scale,
+                        "test": "likelihood ratio" if test else None, "lr": finite_or_none(test.get("lr")),
+                        "df": test.get("df"), "terms": terms})
+    bias = {"value": b, **wald(0, b, b)}
+    return {"bias": bias, "marks": entries, "logit": logit, "probability": float(expit(logit)),
+            "predicted": "ON" if logit > 0 else "OFF"}
 
 
 def _nan(value) -> float:

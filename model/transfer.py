@@ -18,6 +18,8 @@ Everything here is arrays in, arrays / DataFrames out: no paths.
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
@@ -76,6 +78,33 @@ def reference_model(features: dict, labels: dict, reference: list, scale: str = 
     return fit_pooled(blocks), int(sum(len(b[1]) for b in blocks))
 
 
+class StoredReference:
+    """A reference model read back from its JSON record (``bias``, ``weights``, Wald statistics): the same
+    ``decision_function`` / ``contributions`` / fitted attributes as the fitted estimator, for
+    ``build --reference-workspace``. ``marks`` orders the weights; features must be on the model's scale."""
+
+    def __init__(self, record: dict, marks):
+        self.marks = list(marks)
+        missing = [m for m in self.marks if m not in (record.get("weights") or {})]
+        if missing or "bias" not in record:
+            raise ModelError(f"the reference model record has no weight for {', '.join(missing) or 'the bias'}")
+        self.intercept_ = float(record["bias"])
+        self.coef_ = np.array([float(record["weights"][m]) for m in self.marks], dtype=np.float64)
+
+        def stat(key):
+            d = record.get(key) or {}
+            return np.array([np.nan if d.get(k) is None else float(d[k]) for k in ("bias", *self.marks)])
+
+        self.se_, self.z_, self.pvalues_ = stat("standard_errors"), stat("z"), stat("p_values")
+        self.n_features_in_ = len(self.marks)
+
+    def decision_function(self, X) -> np.ndarray:
+        return self.intercept_ + np.asarray(X, dtype=np.float64) @ self.coef_
+
+    def contributions(self, X) -> np.ndarray:
+        return np.asarray(X, dtype=np.float64) * self.coef_
+
+
 def _auroc(y, score) -> float:
     return rank_auroc(y.astype(int), score) if len(np.unique(y)) == 2 else float("nan")  # roc_auc_score's value
 
@@ -128,7 +157,8 @@ def cross_evaluation(features: dict, labels: dict, splits: dict, eval_ids, marks
                 add((PAIR, a, b, HELD_OUT), Y[b][t], models[a].decision_function(X[b][t]))
             others = [a for a in eids if a != b]
             loo = fit_pooled([(X[a][train & np.isfinite(Y[a])], Y[a][train & np.isfinite(Y[a])]) for a in others])
-            with np.errstate(invalid="ignore"):
+            with warnings.catch_warnings():  # a gene no other epigenome labels: NaN, replaced below
+                warnings.simplefilter("ignore", RuntimeWarning)
                 average = np.nanmean(np.column_stack([Y[a] for a in others]), axis=1)
             average = np.where(np.isfinite(average), average, 0.5)  # a gene no other epigenome labels: no opinion
             loo_score = loo.decision_function(X[b])

@@ -21,8 +21,11 @@ from shallowchrome.model.interpret import (
     fold_id,
     fold_record,
     fold_training,
+    grouped_pattern,
     leak_free_parts,
+    reference_label,
     regulative_pattern,
+    role,
     same_fit,
     split_record,
 )
@@ -101,6 +104,43 @@ def test_the_gene_s_fold_model_explains_it_by_default():
                                   [True, False, False, False])
     np.testing.assert_array_equal(fold_training([0, 1, "all", 1], np.array([1, 1, 0, 1], bool), "all"),
                                   [True, True, False, True])
+
+
+def test_an_epigenome_without_expression_is_explained_by_its_reference_model():
+    transfer = {"note": "no expression data: model from E066,E079", "reference": ["E066", "E079"], "scale": "log1p"}
+    doc = {"epigenome": "E9", "interpretation_split": 0, "bias": 5.0, "configurations_tried": [{}],
+           "transfer": transfer, "crossfit": {"folds": 0, "models": [{"fold": "all", "bias": 5.0}]}}
+    m = choose_model(doc, "all", {0: "none"})
+    assert (m.kind, m.fold, m.split, m.part, m.record["bias"]) == ("reference", "all", None, "none", 5.0)
+    assert m.label == "reference model learnt on E066,E079 (log1p features)"
+    assert reference_label({**transfer, "workspace": "roadmap"}) == \
+        "reference model of workspace roadmap learnt on E066,E079 (log1p features)"
+    with pytest.raises(ModelError, match=r"ALB in E9: no expression data: model from E066,E079, so no split model.*"
+                                         r"fix: omit --split"):
+        choose_model(doc, "all", {0: "none"}, requested_split=0, subject="ALB in E9")
+    assert role(None) == "none" and role(float("nan")) == "none" and role(-0.2) == "repressing"
+
+
+def test_grouped_pattern_sums_each_mark_s_terms():
+    record = {"bias": -1.0, "weights": {"A:x": 0.5, "A:y": -0.25, "B:x": 2.0}, "formats": {"A": "narrowPeak"},
+              "mark_tests": None}
+    groups = {"A": ["A:x", "A:y"], "B": ["B:x"]}
+    stats = WaldFit(params=np.array([-1.0, 0.5, -0.25, 2.0]), bse=np.array([0.1, 0.1, 0.5, 0.2]),
+                    z=np.array([-10.0, 5.0, -0.5, 10.0]), pvalues=np.array([1e-20, 1e-5, 0.6, 1e-9]), source="test")
+    tests = {"A": {"lr": 30.0, "df": 2, "p_value": 3e-7}, "B": {"lr": 2.0, "df": 1, "p_value": 0.16}}
+    pat = grouped_pattern(record, groups, {"A:x": 4.0, "A:y": 2.0, "B:x": 0.0}, stats, tests, {"A": 9.0, "B": 0.0})
+    a, b = pat["marks"]
+    assert a["contribution"] == pytest.approx(4 * 0.5 - 2 * 0.25) and b["contribution"] == 0.0
+    assert pat["logit"] == pytest.approx(-1.0 + 1.5) and pat["predicted"] == "ON"
+    assert (a["weight"], a["feature"], a["format"], a["p_value"], a["significant"], a["df"]) == \
+        (None, 9.0, "narrowPeak", 3e-7, True, 2)
+    assert (b["p_value"], b["significant"], a["role"], b["role"]) == (0.16, False, "activating", "none")
+    assert [t["term"] for t in a["terms"]] == ["A:x", "A:y"]
+    x, y = a["terms"]
+    assert (x["contribution"], x["weight"], x["p_value"], x["significant"]) == (2.0, 0.5, 1e-5, True)
+    assert (y["contribution"], y["p_value"], y["significant"], y["role"]) == (-0.5, 0.6, False, "repressing")
+    assert pat["bias"]["normalised"] == pytest.approx(-1 / 1.5) and a["normalised"] == 1.0  # max |bias|, |totals|
+    assert sum(t["contribution"] for t in a["terms"]) == a["contribution"]
 
 
 def test_split_record_top_level_or_splits_list():

@@ -21,6 +21,8 @@ Examples:
   shallowchrome build ... --out ws/ --task regression     # log2(RPKM + 1) by least squares: Pearson r, R^2
   shallowchrome build ... --out ws/ --features extended   # multi-scale, log, count, distance terms per mark
   shallowchrome build ... --out ws/ --split-by chromosome # whole chromosomes per part (no --splits-file)
+  shallowchrome build --genes genes.tsv --peaks new_sample/ --reference-workspace roadmap_ws/ \\
+      --out new_ws/        # no RNA-seq at all: predicted by roadmap_ws's recorded reference model
 
 \b
 A rebuild into an existing workspace reuses the epigenomes whose peak files,
@@ -29,8 +31,9 @@ recomputes them all).
 """)
 @click.option("--genes", "genes", required=True, type=click.Path(dir_okay=False),
               help="Gene table: TSV (chrom, tss, gene_id[, symbol, strand]), GTF, GFF3 or BED6.")
-@click.option("--expression", required=True, type=click.Path(dir_okay=False),
-              help="RPKM table: gene_id + one column per epigenome (TSV, gz or plain).")
+@click.option("--expression", type=click.Path(dir_okay=False),
+              help="RPKM table: gene_id + one column per epigenome (TSV, gz or plain). Required unless "
+                   "--reference-workspace predicts every epigenome.")
 @click.option("--peaks", required=True, type=click.Path(),
               help="Manifest TSV (epigenome, mark, path[, format]) or a folder of EID-MARK.FORMAT[.gz] files.")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Workspace folder to write.")
@@ -65,18 +68,27 @@ recomputes them all).
 @click.option("--reference", callback=comma_list, metavar="E066[,E100]",
               help="Epigenomes without an expression column are predicted by a model of these labelled epigenomes, "
                    "pooled (default: every labelled epigenome of the build).")
+@click.option("--reference-workspace", type=click.Path(file_okay=False), metavar="WS",
+              help="Epigenomes without an expression column are predicted by the reference model recorded in this "
+                   "other workspace (its reference_model.json: log1p features, the same marks) instead of one "
+                   "fitted here; the build then needs no labelled epigenome. Not with --reference.")
 @click.option("--no-tracks", is_flag=True, help="Skip writing the browser tracks and hub (`shallowchrome tracks`).")
 def build(genes, expression, peaks, out, epigenomes, marks, window, n_splits, splits_file, threshold, seed, jobs,
-          scheduler, force, metadata, task, feature_set, split_by, reference, no_tracks):
+          scheduler, force, metadata, task, feature_set, split_by, reference, reference_workspace, no_tracks):
     """Fit and evaluate one model per epigenome; write a workspace."""
+    from shallowchrome.model.errors import InputError
     from shallowchrome.tracks.io.metadata import read_epigenome_metadata
     from shallowchrome.tracks.workspace.build import BuildOptions
     from shallowchrome.tracks.workspace.layout import Workspace
     from shallowchrome.tracks.workspace.pipeline import BuildInputs, Steps, TracksNotWritten, run_pipeline
 
+    if reference and reference_workspace:
+        raise InputError(None, "--reference and --reference-workspace both name the reference model",
+                         fix="give one of them")
     opts = BuildOptions(window=window, threshold=threshold, n_splits=n_splits, seed=seed, jobs=jobs,
                         scheduler=scheduler, force=force, task=task, features=feature_set, split_by=split_by,
-                        metadata=read_epigenome_metadata(metadata) if metadata else None, reference=reference)
+                        metadata=read_epigenome_metadata(metadata) if metadata else None, reference=reference,
+                        reference_workspace=reference_workspace)
     inputs = BuildInputs(genes, expression, peaks, splits=splits_file, epigenomes=epigenomes, marks=marks)
     try:
         ws = run_pipeline(inputs, out, opts, Steps(tracks=not no_tracks), progress=sys.stderr.isatty())

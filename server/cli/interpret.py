@@ -60,9 +60,13 @@ predictions.tsv (and of every page, track and report); genes without
 expression are explained by the model fitted on every labelled gene. The
 output says which model ("fold 3", "all labelled genes") and the gene's part
 for it. --split K explains with a benchmark split's model instead, when the
-gene is in its test part (or unused by it). JSON and TSV go to stdout without
---out; PNG and SVG default to explain_GENE[_GENE...].png|svg in the current
-folder.
+gene is in its test part (or unused by it). An epigenome built without its
+RNA-seq is explained by its reference model ("reference model learnt on
+E066,E079 (log1p features)"), on the log1p features it multiplies. With
+--features extended a mark's contribution is the sum of its terms', with the
+likelihood-ratio test of the mark and each term's detail ("terms"; in TSV a
+MARK:term row after the mark's). JSON and TSV go to stdout without --out; PNG
+and SVG default to explain_GENE[_GENE...].png|svg in the current folder.
 """)
 @click.argument("workspace", type=click.Path(file_okay=False))
 @click.argument("genes", nargs=-1, required=True)
@@ -140,7 +144,8 @@ def weights(workspace, epigenomes, out):
     for row in table.itertuples():
         sig = {"yes": "*", "no": " (n.s.)"}.get(row.significant, " (p n/a)")
         weight = num(row.weight, 2, signed=True) if row.term == "bias" else significant_digits(row.weight, 3, signed=True)
-        click.echo(f"{row.epigenome}  {row.term:<10} {weight}{sig}")
+        scale = f"  [{row.model}]" if str(row.model).startswith("reference model") else ""
+        click.echo(f"{row.epigenome}  {row.term:<10} {weight}{sig}{scale}")
     for path in targets.values():
         click.echo(f"wrote {path}")
 

@@ -128,8 +128,9 @@ def evaluation_figure(evaluation: pd.DataFrame, recorded: dict | None = None):
     strip, ax = fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1])
     from matplotlib.colors import to_rgb
 
-    strip.imshow(np.array([[to_rgb(c)] for c in colours]), aspect="auto",
-                 extent=(0, 1, -0.5, n_rows - 0.5), interpolation="nearest")
+    if colours:  # none when no epigenome has test AUROCs (every one predicted without expression)
+        strip.imshow(np.array([[to_rgb(c)] for c in colours]), aspect="auto",
+                     extent=(0, 1, -0.5, n_rows - 0.5), interpolation="nearest")
     strip.set_ylim(-0.5, n_rows - 0.5)
     strip.set_xticks([])
     strip.set_yticks(y, labels, fontsize=7.5)

@@ -7,6 +7,16 @@ the same numbers, as its row of ``predictions.tsv``, which every other view
 benchmark split's model instead, when the gene is in a part of it that
 model never used. ``weights`` shows the interpretation model (split 0).
 
+An epigenome without expression (``build`` without its RNA-seq) is explained by
+its reference model, named as such (``reference model learnt on E066,E079
+(log1p features)``): the features are log1p of the ``MARK.FORMAT`` columns (the
+values its ``predictions.tsv`` was computed from) and the statistics are the
+stored Wald tests of the reference fit (its training genes are other
+epigenomes'). With ``--features extended`` each mark's contribution is the sum
+of its terms' (the ``MARK:term`` columns of ``features.tsv``, those of the
+gene's fold model), with its likelihood-ratio test and the per-term detail
+(``terms``); the per-term Wald statistics are the stored ones.
+
 The numbers come from the workspace alone: each model record from
 ``model.json``, the features of its configuration from the ``MARK.FORMAT``
 columns of ``features.tsv``, the labels and folds from ``predictions.tsv``
@@ -27,6 +37,7 @@ import pandas as pd
 
 from shallowchrome.model.errors import InputError, ModelError
 from shallowchrome.model.interpret import (
+    REFERENCE,
     SIGNIFICANCE,
     ExplainingModel,
     WaldFit,
@@ -34,8 +45,11 @@ from shallowchrome.model.interpret import (
     fit_wald,
     fold_record,
     fold_training,
+    grouped_pattern,
     is_significant,
+    is_transferred,
     model_splits,
+    reference_label,
     regulative_pattern,
     same_fit,
     split_record,
@@ -46,8 +60,11 @@ from shallowchrome.tracks.workspace.layout import Workspace
 
 log = logging.getLogger(__name__)
 
-#: Columns of the weights table (one row per epigenome × term).
-WEIGHTS_COLUMNS = ["epigenome", "tissue", "term", "weight", "standard_error", "z", "p_value", "significant", "source"]
+#: Columns of the weights table (one row per epigenome × term). ``scale``: the features the weight multiplies,
+#: ``raw`` (max signalValue) or, for an epigenome without expression, its reference model's (``log1p``);
+#: ``model``: which model (``split 0``, or the reference model and the epigenomes it was learnt on).
+WEIGHTS_COLUMNS = ["epigenome", "tissue", "term", "weight", "standard_error", "z", "p_value", "significant", "source",
+                   "scale", "model"]
 #: Columns of the long (one row per gene × epigenome × term) TSV of explanations.
 EXPLAIN_COLUMNS = ["gene_id", "symbol", "epigenome", "model", "fold", "split", "part", "term", "format", "feature",
                    "weight", "contribution", "normalised", "standard_error", "p_value", "significant", "role", "logit",
@@ -74,6 +91,15 @@ class EpigenomeView:
     @property
     def tissue(self) -> str:
         return self.name or self.model.get("tissue", "") or ""
+
+    @property
+    def extended(self) -> bool:
+        return (self.model.get("mode") or {}).get("feature_set") == "extended"
+
+    @property
+    def terms(self) -> list[str]:
+        """The model's feature names: the marks, or with extended features their terms."""
+        return list(self.model.get("feature_names") or self.marks)
 
 
 def load_view(ws: Workspace, eid: str) -> EpigenomeView:
@@ -111,6 +137,30 @@ def split_features(view: EpigenomeView, record: dict) -> np.ndarray:
     return view.features[columns].to_numpy(dtype=np.float64)
 
 
+def model_features(view: EpigenomeView, model: ExplainingModel) -> np.ndarray:
+    """(n_genes, n_marks) features the explaining model multiplies: its configuration's ``MARK.FORMAT``
+    columns, put on the reference model's scale (log1p) for an epigenome without expression."""
+    X = split_features(view, model.record)
+    if model.kind == REFERENCE:
+        from shallowchrome.model.transfer import scale_features
+
+        X = scale_features(X, (model.transfer or {}).get("scale") or "log1p")
+    return X
+
+
+def reference_statistics(view: EpigenomeView) -> WaldFit:
+    """The reference model's Wald statistics, as stored: its training genes are other epigenomes'."""
+    key = (REFERENCE, "all")
+    if key not in view.fits:
+        record = fold_record(view.model, "all")
+        fit = stored_wald(record, view.marks)
+        n = record.get("n_train")
+        view.fits[key] = WaldFit(fit.params, fit.bse, fit.z, fit.pvalues,
+                                 source=f"model.json Wald statistics of the {reference_label(view.model['transfer'])}",
+                                 n_train=None if n is None else int(n))
+    return view.fits[key]
+
+
 def split_statistics(view: EpigenomeView, split: int, parts: np.ndarray) -> WaldFit:
     """Wald statistics of a split's model: a statsmodels refit on its training genes, cached per split.
 
@@ -134,7 +184,17 @@ def fold_statistics(view: EpigenomeView, fold) -> WaldFit:
 
 
 def model_statistics(view: EpigenomeView, model: ExplainingModel, splits: dict) -> WaldFit:
-    """Wald statistics of the model explaining a gene (a fold's or a split's)."""
+    """Wald statistics of the model explaining a gene (a fold's, a split's or the reference model's)."""
+    if model.kind == REFERENCE:
+        return reference_statistics(view)
+    if view.extended:  # several terms per mark: the stored per-term Wald tests (no refit)
+        key = ("terms", model.kind, str(model.id))
+        if key not in view.fits:
+            fit = stored_wald(model.record, view.terms)
+            n = model.record.get("n_train")
+            view.fits[key] = WaldFit(fit.params, fit.bse, fit.z, fit.pvalues, source=fit.source,
+                                     n_train=None if n is None else int(n))
+        return view.fits[key]
     if model.kind == "fold":
         return fold_statistics(view, model.id)
     return split_statistics(view, model.id, splits[model.id])
@@ -142,6 +202,12 @@ def model_statistics(view: EpigenomeView, model: ExplainingModel, splits: dict) 
 
 def _statistics(view: EpigenomeView, key, record: dict, train: np.ndarray) -> WaldFit:
     if key in view.fits:
+        return view.fits[key]
+    if is_transferred(view.model):  # learnt on other epigenomes' genes: the stored statistics
+        view.fits[key] = reference_statistics(view)
+        return view.fits[key]
+    if view.extended:  # the per-term statistics, stored (features.tsv holds the fold configuration's terms only)
+        view.fits[key] = stored_wald(record, view.terms)
         return view.fits[key]
     if (view.model.get("mode") or {}).get("task") == "regression":  # OLS t-tests, stored (no Logit refit)
         view.fits[key] = stored_wald(record, view.marks)
@@ -210,11 +276,6 @@ def explain(ws: Workspace, queries, epigenomes=None, split: int | None = None,
 def explain_one(view: EpigenomeView, gene: dict, splits: dict, requested: int | None, alpha: float) -> dict:
     """The explanation of one gene (a genes.tsv record with ``row``) in one epigenome."""
     row = int(gene["row"])
-    if (view.model.get("mode") or {}).get("feature_set") == "extended":
-        raise ModelError(f"{view.eid}: built with --features extended, several terms per mark; explain shows one "
-                         "weight per mark", fix="read each mark's contribution (the sum of its terms) in "
-                         "predictions.tsv and its likelihood-ratio test in model.json's mode.mark_tests, or "
-                         "build with --features exact")
     interp, evaluation = model_splits(view.model)
     labelled = bool(pd.notna(view.labels.iloc[row]))
     parts = {k: (PART_NAMES[int(splits[k][row])] if labelled and k in splits else "none") for k in [interp, *evaluation]}
@@ -223,8 +284,11 @@ def explain_one(view: EpigenomeView, gene: dict, splits: dict, requested: int | 
     model = choose_model(view.model, fold, parts, requested, subject=f"{name} in {view.eid}")
     record = model.record
     stats = model_statistics(view, model, splits)
-    phi = split_features(view, record)[row]
-    pattern = regulative_pattern(record, view.marks, phi, stats, alpha)
+    if view.extended:
+        pattern = _extended_pattern(view, model, row, stats, alpha, name)
+    else:
+        phi = model_features(view, model)[row]
+        pattern = regulative_pattern(record, view.marks, phi, stats, alpha)
     if (view.model.get("mode") or {}).get("task") == "regression":  # logit = the predicted log2(RPKM + 1)
         from shallowchrome.model.modes import on_probability
 
@@ -249,14 +313,45 @@ def explain_one(view: EpigenomeView, gene: dict, splits: dict, requested: int | 
     }
 
 
+def _extended_pattern(view: EpigenomeView, model: ExplainingModel, row: int, stats: WaldFit, alpha: float,
+                      name: str) -> dict:
+    """The pattern under a model of several terms per mark: the ``MARK:term`` columns of features.tsv hold
+    each gene's features in its fold model's configuration, so a split's model explains only where its
+    configuration is the same."""
+    groups = (view.model.get("mode") or {}).get("terms") or {}
+    missing = [t for t in view.terms if t not in view.features.columns]
+    if missing or not groups:
+        raise ModelError(f"{view.eid}: features.tsv has no column {', '.join(missing[:3]) or 'of the terms'}",
+                         fix="rebuild the workspace with this version of shallowchrome build")
+    if model.kind == "split":
+        fold = fold_record(view.model, view.folds.iloc[row]) if view.folds is not None else {}
+        if dict(fold.get("formats") or {}) != dict(model.record.get("formats") or {}):
+            raise ModelError(f"{name} in {view.eid}: built with --features extended, features.tsv holds its terms "
+                             f"in its fold model's configuration ({fold.get('configuration')}), not split "
+                             f"{model.id}'s ({model.record.get('configuration')})",
+                             fix="omit --split: its cross-fitting fold model explains it")
+    phi = {t: float(view.features[t].iloc[row]) for t in view.terms}
+    exact = {m: float(view.features[m].iloc[row]) for m in view.marks if m in view.features.columns}
+    tests = model.record.get("mark_tests")
+    if tests is None and model.kind == "split" and model.id == model_splits(view.model)[0]:
+        tests = (view.model.get("mode") or {}).get("mark_tests")
+    return grouped_pattern(model.record, groups, phi, stats, tests, exact, alpha)
+
+
 def explanations_table(doc: dict) -> pd.DataFrame:
-    """The explanations as a long table: one row per gene × epigenome × term (each mark, then the bias)."""
+    """The explanations as a long table: one row per gene × epigenome × term (each mark, then the bias).
+
+    With extended features each mark's row (its contribution: the sum of its terms'; p-value: the
+    likelihood-ratio test) is followed by one row per term (``MARK:term``)."""
     rows = []
     for e in doc["explanations"]:
         common = {k: e.get(k) for k in ("gene_id", "symbol", "epigenome", "model", "fold", "split", "part")}
         tail = {k: e[k] for k in ("logit", "probability", "predicted", "measured", "rpkm")}
         for m in e["marks"]:
             rows.append({**common, "term": m["mark"], **{k: m[k] for k in EXPLAIN_COLUMNS if k in m}, **tail})
+            for t in m.get("terms") or []:
+                rows.append({**common, **{k: t[k] for k in EXPLAIN_COLUMNS if k in t}, "format": m.get("format"),
+                             **tail})
         b = e["bias"]
         rows.append({**common, "term": "bias", "contribution": b["value"],
                      **{k: b[k] for k in ("normalised", "standard_error", "p_value", "significant", "role")}, **tail})
@@ -269,7 +364,11 @@ def weights_table(ws: Workspace, epigenomes=None, alpha: float = SIGNIFICANCE) -
     """The interpretation models side by side: one row per epigenome × term (marks, then the bias).
 
     Columns: epigenome, tissue, term, weight, standard_error, z, p_value,
-    significant (yes/no), source of the statistics.
+    significant (yes/no), source of the statistics, scale and model. An
+    epigenome without expression shows its reference model (``scale`` log1p:
+    its weights multiply log1p features, not comparable with the raw-scale
+    weights of the others); with extended features a row per term
+    (``MARK:term``).
     """
     splits = ws.splits()
     rows = []
@@ -277,10 +376,16 @@ def weights_table(ws: Workspace, epigenomes=None, alpha: float = SIGNIFICANCE) -
         view = load_view(ws, eid)
         interp, _ = model_splits(view.model)
         stats = split_statistics(view, interp, splits[interp])
-        values = [view.model["bias"], *[view.model["weights"][m] for m in view.marks]]
-        for i, term in [*((j + 1, m) for j, m in enumerate(view.marks)), (0, "bias")]:
+        terms = view.terms
+        values = [view.model["bias"], *[view.model["weights"][t] for t in terms]]
+        if is_transferred(view.model):
+            scale, model = view.model["transfer"].get("scale") or "log1p", reference_label(view.model["transfer"])
+        else:
+            scale, model = ("extended terms" if view.extended else "raw"), f"split {interp}"
+        for i, term in [*((j + 1, t) for j, t in enumerate(terms)), (0, "bias")]:
             sig = is_significant(stats.pvalues[i], alpha)
             rows.append({"epigenome": eid, "tissue": view.tissue, "term": term, "weight": float(values[i]),
                          "standard_error": stats.bse[i], "z": stats.z[i], "p_value": stats.pvalues[i],
-                         "significant": None if sig is None else ("yes" if sig else "no"), "source": stats.source})
+                         "significant": None if sig is None else ("yes" if sig else "no"), "source": stats.source,
+                         "scale": scale, "model": model})
     return pd.DataFrame(rows, columns=WEIGHTS_COLUMNS)

@@ -64,7 +64,9 @@ def _panel(ax, e: dict) -> None:
     terms = [*e["marks"], {"mark": "bias", "weight": e["bias"]["value"], **e["bias"]}]
     labels = [t["mark"] for t in terms]
     values = np.array([t["normalised"] for t in terms], dtype=float)
-    colours = [bar_colour(t["weight"], t["significant"]) for t in terms]
+    # a mark of several terms (extended features) has no one weight: coloured by its contribution's sign
+    colours = [bar_colour(t["weight"] if t.get("weight") is not None else t.get("contribution"), t["significant"])
+               for t in terms]
     y = np.arange(len(terms))[::-1]
     ax.barh(y, values, color=colours, height=0.65, edgecolor="#555555", linewidth=0.4)
     ax.axvline(0, color="#333333", linewidth=0.8)
@@ -247,6 +249,26 @@ def default_bars(heatmap: dict, n: int = DEFAULT_BARS) -> list[str]:
 
 
 # --- weights heatmap ---------------------------------------------------------------------
+def weights_heatmap_rows(table: pd.DataFrame) -> tuple[pd.DataFrame, str, str]:
+    """(the rows the weights heatmap shows, its footnote, a scale for its title).
+
+    The weights of an epigenome without expression (``model`` "reference model ...") multiply log1p
+    features: another scale than the raw signal values of the labelled epigenomes' weights, so those rows
+    are left out and the footnote names each with its model. A table of such rows only is shown whole,
+    its scale in the title (`` (log1p features)``).
+    """
+    reference = (table["model"].astype(str).str.startswith("reference model") if "model" in table.columns
+                 else pd.Series(False, index=table.index))
+    if not len(table) or not reference.any():
+        return table, "", ""
+    if reference.all():
+        return table, "", f" ({', '.join(dict.fromkeys(table['scale'].astype(str)))} features)"
+    left_out = table[reference].drop_duplicates("epigenome")
+    footnote = ("Not shown (their weights multiply log1p features, another scale): "
+                + "; ".join(f"{r.epigenome}, {r.model}" for r in left_out.itertuples()))
+    return table[~reference], footnote, ""
+
+
 def weights_chart(table: pd.DataFrame, fmt: str = "png", alpha: float = SIGNIFICANCE) -> bytes:
     """Heatmap epigenome × term (marks, then the bias) of the interpretation models' weights.
 
@@ -254,9 +276,14 @@ def weights_chart(table: pd.DataFrame, fmt: str = "png", alpha: float = SIGNIFIC
     activating, red repressing), so that one mark compares across
     epigenomes; the text gives the weight, ``*`` marks p ≤ ``alpha``; pale
     hatched cells are not significant, grey ones absent (a mark an epigenome lacks).
+
+    Epigenomes without expression (``model`` "reference model ...": weights of log1p features, another scale
+    than the others' raw signal values) are left out of the grid and named in a footnote with their model;
+    when every epigenome is one, the grid shows them, titled with their scale.
     """
     from matplotlib.colors import LinearSegmentedColormap
 
+    table, footnote, scale_name = weights_heatmap_rows(table)
     eids = list(dict.fromkeys(table["epigenome"]))
     marks = [t for t in dict.fromkeys(table["term"]) if t != "bias"]
     terms = [*marks, "bias"]
@@ -271,7 +298,7 @@ def weights_chart(table: pd.DataFrame, fmt: str = "png", alpha: float = SIGNIFIC
     shade = np.where(significant, shade, 0.35 * shade)  # not significant: paler, and hatched below
     cmap = LinearSegmentedColormap.from_list("shallowchrome", [REPRESSING, "#FFFFFF", ACTIVATING]).with_extremes(
         bad="#F2F2F2")
-    fig = _figure(1.3 * len(terms) + 2.6, 0.45 * len(eids) + 1.9)
+    fig = _figure(1.3 * len(terms) + 2.6, 0.45 * len(eids) + 1.9 + (0.35 if footnote else 0.0))
     ax = fig.subplots()
     image = ax.imshow(np.ma.masked_invalid(shade), cmap=cmap, vmin=-1, vmax=1, aspect="auto")
     box = {"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "none", "alpha": 0.75}
@@ -287,11 +314,17 @@ def weights_chart(table: pd.DataFrame, fmt: str = "png", alpha: float = SIGNIFIC
                 ax.add_patch(_hatch(j, i))
     ax.set_xticks(range(len(terms)), terms, fontsize=8)
     ax.set_yticks(range(len(eids)), [f"{e} {tissue.get(e, '')}".replace("_", " ").strip() for e in eids], fontsize=8)
-    ax.set_title(f"Weights of the interpretation models (* p ≤ {alpha:g}; hatched: not significant)", fontsize=9)
+    ax.set_title(f"Weights of the interpretation models{scale_name} (* p ≤ {alpha:g}; hatched: not significant)",
+                 fontsize=9)
     cbar = fig.colorbar(image, ax=ax, fraction=0.05, pad=0.03)
     cbar.set_label("weight / largest |weight| of the column", fontsize=7)
     cbar.ax.tick_params(labelsize=7)
-    fig.tight_layout()
+    if footnote:
+        lines = textwrap.wrap(footnote, 110)
+        fig.text(0.01, 0.01, "\n".join(lines), fontsize=6.5, color="#444444", ha="left", va="bottom")
+        fig.tight_layout(rect=(0, min(0.4, (0.12 * len(lines) + 0.1) / fig.get_figheight()), 1, 1))
+    else:
+        fig.tight_layout()
     return render(fig, fmt)
 
 

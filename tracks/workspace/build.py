@@ -94,6 +94,9 @@ class BuildOptions:
     #: Samples without expression (:mod:`.transfer`): the labelled epigenomes whose pooled model predicts them
     #: (``build --reference``); None: every labelled epigenome of the build.
     reference: list | None = None
+    #: ``build --reference-workspace``: predict them by that workspace's recorded reference model instead
+    #: (:func:`.transfer.check_reference_workspace`); None: fit the reference here.
+    reference_workspace: str | None = None
     #: Non-default modes (:mod:`shallowchrome.model.modes`): "regression" models log2(RPKM + 1) by least squares;
     #: "extended" features add multi-scale, log, count and distance terms per mark; "chromosome" splits hold out
     #: whole chromosomes. The defaults are the paper's method, unchanged.
@@ -277,9 +280,14 @@ def _build(genes_path, expression_path, peaks_path, out: Path, epigenomes, split
             raise InputError(peaks_path, f"no peak files for mark(s) {', '.join(unknown)} "
                              f"(has {', '.join(order_marks(manifest['mark']))})", fix="correct --marks")
         manifest = manifest[manifest["mark"].isin(marks)].reset_index(drop=True)
-    expression = read_expression(expression_path)
-    log.info("%s: %d peak files; %s: %d genes x %d epigenomes", peaks_path, len(manifest), expression_path,
-             *expression.shape)
+    if expression_path is None and not opts.reference_workspace:
+        raise InputError(None, "no expression table", fix="give --expression (RPKM per epigenome), or "
+                         "--reference-workspace WS to predict samples without RNA-seq by WS's reference model")
+    # no table (--reference-workspace only): every epigenome is without expression
+    expression = read_expression(expression_path) if expression_path is not None else \
+        pd.DataFrame(index=pd.Index([], name="gene_id"))
+    log.info("%s: %d peak files; %s: %d genes x %d epigenomes", peaks_path, len(manifest),
+             expression_path or "no expression table", *expression.shape)
 
     in_manifest = list(dict.fromkeys(manifest["epigenome"]))
     if epigenomes:
@@ -294,14 +302,20 @@ def _build(genes_path, expression_path, peaks_path, out: Path, epigenomes, split
     skipped: dict[str, Skipped] = {}
     rpkm = {}
     for eid in chosen:
-        if eid not in expression.columns and (not epigenomes or any(e in expression.columns for e in chosen)):
+        if eid not in expression.columns and (not epigenomes or any(e in expression.columns for e in chosen)
+                                              or opts.reference_workspace):
             # no RNA-seq: predicted by the reference model of the labelled epigenomes (transfer.run), else skipped
             skipped[eid] = Skipped(eid, f"no column {eid} in the expression table", [])
-            log.warning("%s: the expression table has no column for it; predicted by a model of the labelled "
-                        "epigenomes (skipped when there is none)", eid)
+            if opts.reference_workspace:
+                log.info("%s: no expression column; predicted by the reference model of %s", eid,
+                         opts.reference_workspace)
+            else:
+                log.warning("%s: the expression table has no column for it; predicted by a model of the labelled "
+                            "epigenomes (skipped when there is none)", eid)
             continue
         rpkm[eid] = epigenome_rpkm(expression, eid, genes["gene_id"])
     transfer.check_reference(opts.reference, chosen, list(rpkm))
+    transfer.check_reference_workspace(opts, out, manifest, list(skipped))
     absent = np.zeros(len(genes), dtype=bool)
     for values in rpkm.values():
         absent |= np.isnan(values)
@@ -373,7 +387,7 @@ def _build(genes_path, expression_path, peaks_path, out: Path, epigenomes, split
                 log.warning("%s", note)
 
     fitted = [results[e] for e in jobs if isinstance(results[e], (Fitted, incremental.Reused))]
-    if not fitted:
+    if not fitted and not opts.reference_workspace:
         reasons = "; ".join(f"{s.epigenome}: {s.reason}" for s in skipped.values())
         raise ModelError(f"no epigenome could be modelled ({reasons})")
 
@@ -381,6 +395,9 @@ def _build(genes_path, expression_path, peaks_path, out: Path, epigenomes, split
     if opts.task == "classification" and opts.features == "exact":  # the paper's method only
         moved = transfer.run(genes, manifest, splits, chosen, results, skipped, opts, out, opts.reference)
         results.update(moved.results)
+    if not fitted and not (moved and moved.results):  # --reference-workspace, and it predicted nothing
+        reasons = "; ".join(f"{s.epigenome}: {s.reason}" for s in skipped.values())
+        raise ModelError(f"no epigenome could be modelled ({reasons})")
     return _write(out, genes, manifest, splits, chosen, results, skipped, opts,
                   inputs={"genes": genes_path, "expression": expression_path, "peaks": peaks_path, "splits": splits_path},
                   requested=epigenomes, marks=marks, keys=keys, transferred=moved)
@@ -504,7 +521,7 @@ def _write(out: Path, genes, manifest, splits, chosen, results, skipped, opts, i
     write_table_atomic(ws.genes_path, gene_cols)
     write_table_atomic(ws.peaks_path, write_manifest(manifest[manifest["epigenome"].isin(chosen)]))
     write_table_atomic(ws.splits_path, splits_frame(splits))
-    transfer.write_evaluation(ws, transferred.evaluation if transferred else None)
+    transfer.write_outputs(ws, transferred)  # evaluation_transfer.tsv/.png, reference_model.json
     info = {
         "format_version": FORMAT_VERSION,
         "shallowchrome_version": package_version(),
