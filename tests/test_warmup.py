@@ -90,3 +90,25 @@ def test_a_new_generation_is_warmed_up_too(fixture_ws_copy):
     assert served.reloads == 1 and served.warming is not first
     served.warming.join(timeout=60)
     assert all(state.interpretation_cache[("view", e)].fits for e in state.epigenomes)
+
+
+def test_warm_up_threads_finish_before_the_interpreter_exits(tmp_path):
+    """A warm-up still running when a script ends is waited for (one killed inside matplotlib's C++ aborts
+    the process with exit code 134); long loops see ``background.stopping`` and end early."""
+    import subprocess
+    import sys
+
+    marker = tmp_path / "done"
+    script = f"""
+import time
+from shallowchrome.server.web import background
+
+def work():
+    time.sleep(1.0)
+    open({str(marker)!r}, "w").write("finished" if background.stopping.is_set() else "early")
+
+background.start(work, name="test-warm-up")
+"""
+    res = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert marker.read_text() == "finished"  # the exit waited for it, with the stop flag set

@@ -21,14 +21,12 @@ bp = Blueprint("pages", __name__)
 def _compile_gene_page(state) -> None:
     """With GENES_WARMUP (default on; see :meth:`~shallowchrome.server.web.state.WorkspaceData.warm_up`),
     compile the gene page's template in a thread before the first request needs it."""
-    import threading
-
+    from shallowchrome.server.web import background
     from shallowchrome.server.web.state import GENES_WARMUP
 
     app = state.app
     if app.config.get(GENES_WARMUP, True):
-        threading.Thread(target=_compile, args=(app, "site/gene.html"), name="shallowchrome-template-warm-up",
-                         daemon=True).start()
+        background.start(_compile, app, "site/gene.html", name="shallowchrome-template-warm-up")
 
 
 def _compile(app, name: str) -> None:

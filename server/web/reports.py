@@ -17,11 +17,11 @@ suggestions; a symbol naming several genes lists them.
 from __future__ import annotations
 
 import logging
-import threading
 
 from flask import Blueprint, current_app, redirect, render_template, request, send_file, url_for
 
 from shallowchrome.model.errors import ShallowChromeError
+from shallowchrome.server.web import background
 from shallowchrome.server.web.state import data, public_message
 from shallowchrome.tracks.reports.cache import RETRY_AFTER, ReportBusy, ReportCache, WorkspaceIncomplete, warm_up
 from shallowchrome.tracks.reports.context import ReportOptions, SelectionError
@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 def _start_warm_up(state) -> None:
     app = state.app
     if app.config.get(WARMUP, True):
-        threading.Thread(target=_warm_up, args=(app,), name="shallowchrome-reports-warm-up", daemon=True).start()
+        background.start(_warm_up, app, name="shallowchrome-reports-warm-up")
 
 
 def _warm_up(app) -> None:

@@ -235,8 +235,12 @@ class WorkspaceData:
         if "splits" not in cache:
             cache["splits"] = self.ws.splits()
         splits = cache["splits"]
+        from shallowchrome.server.web.background import stopping
+
         for second in (False, True):
             for eid in self.epigenomes:
+                if stopping.is_set():  # the interpreter is exiting
+                    return
                 try:
                     if ("view", eid) not in cache:
                         cache[("view", eid)] = load_view(self.ws, eid)
@@ -314,9 +318,9 @@ class ServedWorkspace:
 
     def _start_warm_up(self, state: WorkspaceData) -> None:
         if self.warm:
-            self.warming = threading.Thread(target=_warm_up, args=(state,), name="shallowchrome-genes-warm-up",
-                                            daemon=True)
-            self.warming.start()
+            from shallowchrome.server.web import background
+
+            self.warming = background.start(_warm_up, state, name="shallowchrome-genes-warm-up")
 
     def current(self) -> WorkspaceData:
         state = self._state
