@@ -19,6 +19,7 @@ Everything here is arrays in, arrays / DataFrames out: no paths.
 from __future__ import annotations
 
 import warnings
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -41,6 +42,8 @@ COLUMNS = ["evaluation", "train", "test", "genes", "marks", "scale", "n_splits",
            "auroc_sd"]
 #: Above MANY labelled epigenomes the evaluation uses the first MANY_SPLITS evaluation splits (n_splits says so).
 MANY, MANY_SPLITS = 10, 3
+#: Tasks per split of the cross-epigenome evaluation (groups of test epigenomes), for the build's workers.
+TEST_GROUPS = 2
 PAIR, LOO, BASELINE = "pair", "leave_one_out", "average_label"
 HELD_OUT, VARYING = "held_out", "held_out_varying"
 
@@ -116,8 +119,8 @@ def varying_genes(labels: dict) -> np.ndarray:
     return every & (np.nanmax(Y, axis=1) != np.nanmin(Y, axis=1))
 
 
-def cross_evaluation(features: dict, labels: dict, splits: dict, eval_ids, marks, scale: str = DEFAULT_SCALE
-                     ) -> pd.DataFrame:
+def cross_evaluation(features: dict, labels: dict, splits: dict, eval_ids, marks, scale: str = DEFAULT_SCALE,
+                     mapper=None) -> pd.DataFrame:
     """The cross-epigenome evaluation over the build's evaluation splits (rows: :data:`COLUMNS`).
 
     - ``pair`` A -> B: fitted on A's labelled genes in the split's train part, AUROC on B's labelled genes in
@@ -130,6 +133,9 @@ def cross_evaluation(features: dict, labels: dict, splits: dict, eval_ids, marks
     ``leave_one_out`` and ``average_label`` also on the ``held_out_varying`` genes: those whose label differs
     between the epigenomes. Means and sample sds over the splits (the first :data:`MANY_SPLITS` of them with more
     than :data:`MANY` epigenomes).
+
+    ``mapper(func, items)`` runs the tasks (per split, :data:`TEST_GROUPS` groups of test epigenomes), e.g. in
+    worker processes; by default here. The table is the same whichever runs them.
     """
     eids = list(features)
     if len(eids) < 2:
@@ -142,29 +148,17 @@ def cross_evaluation(features: dict, labels: dict, splits: dict, eval_ids, marks
     varying = varying_genes(Y)
     acc: dict[tuple, list] = {}
     sizes: dict[tuple, list] = {}
-
-    def add(key, y, score):
-        acc.setdefault(key, []).append(_auroc(y, score))
-        sizes.setdefault(key, []).append(len(y))
-
-    for k in eval_ids:
-        part = np.asarray(splits[k])
-        train, test = part == TRAIN, part == TEST
-        models = {a: fit_pooled([(X[a][train & np.isfinite(Y[a])], Y[a][train & np.isfinite(Y[a])])]) for a in eids}
+    # tasks: per split, the test epigenomes in a few groups (each task fits the split's per-epigenome models)
+    groups = [eids[i::TEST_GROUPS] for i in range(min(TEST_GROUPS, len(eids)))]
+    tasks = [(np.asarray(splits[k]), tested) for k in eval_ids for tested in groups]
+    work = partial(_split_aurocs, X=X, Y=Y, eids=eids, varying=varying)
+    done = (mapper or (lambda f, items: [f(i) for i in items]))(work, tasks)
+    for i in range(len(eval_ids)):  # in the order of a serial loop: split, test epigenome, then its rows
+        per_b = {b: entries for result in done[i * len(groups): (i + 1) * len(groups)] for b, entries in result}
         for b in eids:
-            t = test & np.isfinite(Y[b])
-            for a in eids:
-                add((PAIR, a, b, HELD_OUT), Y[b][t], models[a].decision_function(X[b][t]))
-            others = [a for a in eids if a != b]
-            loo = fit_pooled([(X[a][train & np.isfinite(Y[a])], Y[a][train & np.isfinite(Y[a])]) for a in others])
-            with warnings.catch_warnings():  # a gene no other epigenome labels: NaN, replaced below
-                warnings.simplefilter("ignore", RuntimeWarning)
-                average = np.nanmean(np.column_stack([Y[a] for a in others]), axis=1)
-            average = np.where(np.isfinite(average), average, 0.5)  # a gene no other epigenome labels: no opinion
-            loo_score = loo.decision_function(X[b])
-            for genes, mask in ((HELD_OUT, t), (VARYING, t & varying)):
-                add((LOO, ",".join(others), b, genes), Y[b][mask], loo_score[mask])
-                add((BASELINE, ",".join(others), b, genes), Y[b][mask], average[mask])
+            for key, value, size in per_b[b]:
+                acc.setdefault(key, []).append(value)
+                sizes.setdefault(key, []).append(size)
     rows = []
     for (kind, train, test, genes), values in acc.items():
         v = np.array(values, dtype=float)
@@ -179,6 +173,36 @@ def cross_evaluation(features: dict, labels: dict, splits: dict, eval_ids, marks
     frame["_t"] = frame["test"].map({e: i for i, e in enumerate(eids)})
     frame["_g"] = (frame["genes"] == VARYING).astype(int)
     return frame.sort_values(["_o", "_t", "_g"], kind="stable").drop(columns=["_o", "_t", "_g"]).reset_index(drop=True)
+
+
+def _split_aurocs(task, X: dict, Y: dict, eids: list, varying: np.ndarray) -> list:
+    """One task of :func:`cross_evaluation`: in one split, for each epigenome B of ``tested``, its rows
+    ``(key, AUROC, n genes)``: A -> B for every A, leave-one-out and average-label (held-out and varying genes)."""
+    part, tested = task
+    train, test = part == TRAIN, part == TEST
+    models = {a: fit_pooled([(X[a][train & np.isfinite(Y[a])], Y[a][train & np.isfinite(Y[a])])]) for a in eids}
+    out = []
+    for b in tested:
+        rows = []
+
+        def add(key, y, score):
+            rows.append((key, _auroc(y, score), len(y)))
+
+        t = test & np.isfinite(Y[b])
+        for a in eids:
+            add((PAIR, a, b, HELD_OUT), Y[b][t], models[a].decision_function(X[b][t]))
+        others = [a for a in eids if a != b]
+        loo = fit_pooled([(X[a][train & np.isfinite(Y[a])], Y[a][train & np.isfinite(Y[a])]) for a in others])
+        with warnings.catch_warnings():  # a gene no other epigenome labels: NaN, replaced below
+            warnings.simplefilter("ignore", RuntimeWarning)
+            average = np.nanmean(np.column_stack([Y[a] for a in others]), axis=1)
+        average = np.where(np.isfinite(average), average, 0.5)  # a gene no other epigenome labels: no opinion
+        loo_score = loo.decision_function(X[b])
+        for genes, mask in ((HELD_OUT, t), (VARYING, t & varying)):
+            add((LOO, ",".join(others), b, genes), Y[b][mask], loo_score[mask])
+            add((BASELINE, ",".join(others), b, genes), Y[b][mask], average[mask])
+        out.append((b, rows))
+    return out
 
 
 def auroc_matrix(table: pd.DataFrame) -> pd.DataFrame:

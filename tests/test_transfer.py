@@ -433,3 +433,24 @@ def test_shared_data_reference_workspace_within_002_of_its_own_model(remc, remc_
     transferred = roc_auc_score(labels[m].astype(int), ws.predictions("E100")["logit"][m])
     own_auroc = float(own.evaluation().set_index("epigenome").loc["E100", "crossfit_auroc"])
     assert abs(transferred - own_auroc) <= 0.02, (transferred, own_auroc)  # measured 0.8686 vs 0.8674
+
+
+def test_cross_evaluation_in_worker_processes_is_the_same_table():
+    """The build runs the cross-epigenome evaluation's tasks (split x group of test epigenomes) in its
+    worker processes: the table is exactly the serial one."""
+    from functools import partial
+
+    from shallowchrome.model.transfer import cross_evaluation
+    from shallowchrome.tracks.workspace.executor import map_jobs
+
+    rng = np.random.default_rng(5)
+    n, eids = 600, ["A", "B", "C", "D", "E"]
+    base = rng.normal(size=(n, 2))
+    feats = {e: np.abs(base + rng.normal(scale=0.5, size=(n, 2))) * 10 for e in eids}
+    labels = {e: ((feats[e][:, 0] - feats[e][:, 1] + rng.normal(size=n)) > 0).astype(float) for e in eids}
+    labels["C"][:50] = np.nan
+    splits = {k: rng.choice([0, 1, 2], size=n, p=[0.6, 0.2, 0.2]).astype(np.int8) for k in range(1, 4)}
+    serial = cross_evaluation(feats, labels, splits, [1, 2, 3], ["m1", "m2"])
+    pooled = cross_evaluation(feats, labels, splits, [1, 2, 3], ["m1", "m2"], mapper=partial(map_jobs, jobs=2))
+    pd.testing.assert_frame_equal(serial, pooled, check_exact=True)
+    assert len(serial) == 25 + 2 * 2 * 5 and serial["n_splits"].eq(3).all()

@@ -134,6 +134,9 @@ class Fitted:
     files: dict  # file name -> compressed bytes
     crossfit: dict = field(default_factory=dict)  # the cross-fitted (out-of-fold) metrics: auroc, aupr, f1
     warnings: list = field(default_factory=list)
+    #: (raw features by file, labels) as the transfer step reads them (:func:`.transfer.labelled_columns`),
+    #: parsed in the task rather than by the building process
+    inputs: tuple | None = None
 
     def contents(self) -> dict:
         return {name: zlib.decompress(data) for name, data in self.files.items()}
@@ -220,11 +223,14 @@ def _fit_task(item, genes, splits, opts, all_marks):
                                                          res.features, res.features_by_file], axis=1),
                                               float_format="%.10g")
     labels = res.predictions["label"]
+    inputs = None
+    if opts.task == "classification" and opts.features == "exact":  # what the transfer step reads of it
+        inputs = transfer.labelled_columns(rendered[FEATURES_FILE], rendered[PREDICTIONS_FILE])
     return Fitted(epigenome=eid, marks=list(res.marks), configurations=[c.name for c in res.configurations],
                   configuration=doc["configuration"], split_configurations=[r.configuration.name for r in res.evaluation],
                   summary=res.summary, n_genes=int(labels.notna().sum()), n_on=int((labels == 1).sum()),
                   files={name: zlib.compress(data, 1) for name, data in rendered.items()}, warnings=res.warnings,
-                  crossfit=doc["crossfit"]["metrics"])
+                  crossfit=doc["crossfit"]["metrics"], inputs=inputs)
 
 
 def build_workspace(genes_path, expression_path, peaks_path, out, epigenomes=None, splits_path=None,

@@ -35,6 +35,7 @@ import json
 import logging
 import zlib
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -58,6 +59,7 @@ from shallowchrome.model.transfer import (
 from shallowchrome.tracks.io.manifest import write_manifest
 from shallowchrome.tracks.io.peaks import read_peaks
 from shallowchrome.tracks.io.textio import table_bytes, write_bytes_atomic, write_table_atomic
+from shallowchrome.tracks.workspace.executor import map_jobs
 from shallowchrome.tracks.workspace.layout import (
     FEATURES_FILE,
     MODEL_FILE,
@@ -249,15 +251,22 @@ def _labelled_inputs(results: dict, eids: list, previous: Workspace) -> tuple[di
     for eid in eids:
         res = results[eid]
         if isinstance(res, incremental.Reused):
-            feats, lab = previous.features(eid), pd.read_csv(previous.predictions_path(eid), sep="\t",
-                                                              usecols=["label"])["label"]
+            columns[eid], labels[eid] = labelled_columns(previous.features_path(eid).read_bytes(),
+                                                         previous.predictions_path(eid).read_bytes())
+        elif getattr(res, "inputs", None) is not None:  # parsed by the task that rendered the files
+            columns[eid], labels[eid] = res.inputs
         else:
             c = res.contents()
-            feats = pd.read_csv(io.BytesIO(c[FEATURES_FILE]), sep="\t")
-            lab = pd.read_csv(io.BytesIO(c[PREDICTIONS_FILE]), sep="\t", usecols=["label"])["label"]
-        columns[eid] = _by_file(feats)
-        labels[eid] = pd.to_numeric(lab, errors="coerce").to_numpy(dtype=float)
+            columns[eid], labels[eid] = labelled_columns(c[FEATURES_FILE], c[PREDICTIONS_FILE])
     return columns, labels
+
+
+def labelled_columns(features_tsv: bytes, predictions_tsv: bytes) -> tuple[dict, np.ndarray]:
+    """What the transfer step reads of a labelled epigenome, from its features.tsv and predictions.tsv bytes:
+    ``{(mark, format): raw vector}`` (as written, so a reused epigenome reads the same) and the labels."""
+    feats = pd.read_csv(io.BytesIO(features_tsv), sep="\t")
+    lab = pd.read_csv(io.BytesIO(predictions_tsv), sep="\t", usecols=["label"])["label"]
+    return _by_file(feats), pd.to_numeric(lab, errors="coerce").to_numpy(dtype=float)
 
 
 def _marks_of(columns: dict) -> set:
@@ -283,7 +292,8 @@ def _default_reference(marks: set, labelled: list, columns: dict) -> list:
 
 
 #: At most this many labelled epigenomes enter the cross-epigenome evaluation (evenly spread over the build's
-#: order when there are more): its pairs grow as epigenomes^2 (56 epigenomes: ~50 s in one process).
+#: order when there are more): its pairs grow as epigenomes^2 (56 epigenomes: ~50 s in one process). It runs
+#: in the build's ``jobs`` processes.
 MAX_COMPARED = 16
 
 
@@ -345,7 +355,7 @@ def run(genes, manifest, splits, chosen, results, skipped, opts, out, reference=
     every_mark = set().union(*[_marks_of(columns[e]) for e in labelled])
     complete = [e for e in labelled if _marks_of(columns[e]) == every_mark]
     compared = complete if len(complete) >= 2 else labelled  # all marks where >= 2 epigenomes have them all
-    if len(compared) > MAX_COMPARED:  # pairs grow as epigenomes^2 and run in this process: a spread sample
+    if len(compared) > MAX_COMPARED:  # pairs grow as epigenomes^2: a spread sample
         keep = np.unique(np.linspace(0, len(compared) - 1, MAX_COMPARED).round().astype(int))
         log.info("cross-epigenome evaluation: %d of the %d labelled epigenomes, spread over their order (%s)",
                  len(keep), len(compared), ", ".join(compared[i] for i in keep))
@@ -358,7 +368,8 @@ def run(genes, manifest, splits, chosen, results, skipped, opts, out, reference=
                          ", ".join(compared), ", ".join(marks))
             feats = {e: np.column_stack([_pick(columns[e], m)[1] for m in marks]) for e in compared}
             eval_ids = interpretation_and_evaluation(splits, opts.n_splits)[1]
-            evaluation = cross_evaluation(feats, {e: labels[e] for e in compared}, splits, eval_ids, marks, scale)
+            evaluation = cross_evaluation(feats, {e: labels[e] for e in compared}, splits, eval_ids, marks, scale,
+                                          mapper=partial(map_jobs, jobs=opts.jobs) if opts.jobs > 1 else None)
         else:
             log.warning("cross-epigenome evaluation skipped: no mark is common to %s", ", ".join(compared))
 
