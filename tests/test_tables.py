@@ -127,6 +127,12 @@ def test_splits_file(fixture_dir, tmp_path, write):
         read_splits(write(tmp_path / "s.tsv", "split\tpart\trow\n0\ttrain\t1\n0\ttest\t999\n"), genes.gene_id)
     with pytest.raises(InputError, match=r"s\.tsv:2: part 'dev' is not train"):
         read_splits(write(tmp_path / "s.tsv", "split\tpart\trow\n0\tdev\t1\n"), genes.gene_id)
+    with pytest.raises(InputError, match=r"s\.tsv:3: part '' \(empty\) is not train"):  # an empty part, after good ones
+        read_splits(write(tmp_path / "s.tsv", "split\tpart\trow\n0\t Test \t1\n0\t\t2\n"), genes.gene_id)
+    with pytest.raises(InputError, match=r"s\.tsv:3: split '1.5' is not an integer"):
+        read_splits(write(tmp_path / "s.tsv", "split\tpart\trow\n1\ttest\t1\n1.5\ttest\t2\n"), genes.gene_id)
+    s = read_splits(write(tmp_path / "s.tsv", "split\tpart\trow\n1.0\tTRAINING\t0\n1\tval\t2.0\n"), genes.gene_id)
+    assert s[1][:3].tolist() == [0, -1, 1]
 
 
 def test_packaged_roadmap_metadata_names_every_benchmark_epigenome(remc):

@@ -17,24 +17,38 @@ _PART_ALIASES = {"train": "train", "training": "train", "validation": "validatio
                  "val": "validation", "test": "test", "testing": "test"}
 
 
+def _shown(value) -> str:
+    return repr(value) if isinstance(value, str) else "'' (empty)"
+
+
+def _numbers(column: pd.Series) -> pd.Series:
+    """A text column as numbers (NaN where it is not one): plain integers parsed at once, else pandas'."""
+    try:
+        return pd.Series(column.to_numpy(dtype=object).astype(np.int64))
+    except (TypeError, ValueError, OverflowError):
+        return pd.to_numeric(column, errors="coerce")
+
+
 def read_splits(path, gene_ids: pd.Series) -> dict[int, np.ndarray]:
     """Split id → array of part codes aligned with ``gene_ids``."""
     frame = read_tsv(path, "splits file", required=("split", "part"))
     if "row" not in frame.columns and "gene_id" not in frame.columns:
         raise InputError(path, "splits file needs a row or gene_id column", line=1,
                          fix="add row (0-based index into the gene table) or gene_id")
-    split = pd.to_numeric(frame["split"], errors="coerce")
+    split = _numbers(frame["split"])
     row = first_bad_row(split.isna() | (split % 1 != 0))
     if row is not None:
         raise InputError(path, f"split {frame['split'][row]!r} is not an integer", line=row + 2, fix="use integer split ids")
-    part = frame["part"].str.strip().str.lower().map(_PART_ALIASES)
+    inverse, names = pd.factorize(frame["part"].to_numpy(dtype=object))  # a few distinct values, mapped once
+    mapped = [_PART_ALIASES.get(str(n).strip().lower()) for n in names] + [None]  # code -1 (missing): None
+    part = pd.Series(np.array(mapped, dtype=object)[inverse])
     row = first_bad_row(part.isna())
     if row is not None:
-        raise InputError(path, f"part {frame['part'][row]!r} is not train, validation or test", line=row + 2,
+        raise InputError(path, f"part {_shown(frame['part'][row])} is not train, validation or test", line=row + 2,
                          fix="use train, validation or test")
     n = len(gene_ids)
     if "row" in frame.columns:
-        idx = pd.to_numeric(frame["row"], errors="coerce")
+        idx = _numbers(frame["row"])
         row = first_bad_row(idx.isna() | (idx < 0) | (idx >= n) | (idx % 1 != 0))
         if row is not None:
             raise InputError(path, f"row {frame['row'][row]!r} is not a row of the gene table (0..{n - 1})",
