@@ -75,6 +75,8 @@ def test_adding_an_epigenome_reuses_the_others(data, tmp_path):
             assert (out / rel).read_bytes() == before[out / rel]  # ... same bytes
     assert model_files("E903") <= changed and track_files(out, "E903") <= changed
     assert {"workspace.json", "evaluation.tsv", "hub/hg19/trackDb.txt", "hub/tracks.json", "hub/hub.txt"} <= changed
+    # the same splits and genes: their files are linked, not written again
+    assert not {"splits.tsv.gz", "hub/hg19/genes.bed", "hub/hg19/genes.bed.gz", "hub/hg19/genes.bed.gz.tbi"} & changed
     info = json.loads((out / "workspace.json").read_text())
     assert list(info["epigenomes"]) == ["E901", "E902", "E903"]
     scratch = tmp_path / "scratch"

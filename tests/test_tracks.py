@@ -372,3 +372,25 @@ def test_tracks_of_epigenomes_that_left_the_build_are_removed(fixture_ws_copy):
     keep.unlink()
     write_tracks(ws)  # nothing left to remove: no error
     assert "E902" not in (ws.hub_genome_dir() / "trackDb.txt").read_text()
+
+
+def test_fewer_epigenomes_than_jobs_split_each_epigenomes_files_into_two_tasks(ws_copy, monkeypatch):
+    """With fewer epigenomes to write than worker processes (e.g. the one new epigenome of a rebuild), its items
+    and its signals are two tasks; the files are those one task per epigenome writes."""
+    from shallowchrome.tracks.hub import write as write_mod
+
+    files = sorted(p for p in ws_copy.hub_dir.rglob("*") if p.is_file() and p.parent.name.startswith("E9"))
+    before = {p: p.read_bytes() for p in files}
+    seen = []
+    real = write_mod.map_jobs
+
+    def spy(func, items, jobs=1, **kw):
+        seen.append(list(items))
+        return real(func, items, jobs, **kw)
+
+    monkeypatch.setattr(write_mod, "map_jobs", spy)
+    write_tracks(ws_copy, force=True, jobs=4)
+    assert sorted(seen[0]) == sorted((e, (part,)) for e in ("E901", "E902", "E903") for part in write_mod.PARTS)
+    assert {p: p.read_bytes() for p in files} == before
+    write_tracks(ws_copy, force=True, jobs=2)  # as many epigenomes as jobs or more: one task each
+    assert sorted(seen[1]) == [(e, write_mod.PARTS) for e in ("E901", "E902", "E903")]

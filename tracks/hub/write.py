@@ -27,8 +27,10 @@ unchanged since they were written: tracks.json records per epigenome
 (``epigenome_keys``) a digest of its predictions.tsv, model.json and
 features.tsv, the genes, the assembly's sizes, the window, its tissue and the
 version, and the size of each of its files; when the digest matches and every
-file is there with its size, the files are kept (same bytes, same mtime). The
-hub text (trackDb, pages, sessions, tracks.json, hub.txt) is always rewritten.
+file is there with its size, the files are kept (same bytes, same mtime); so is
+the gene track when the genes, sizes, window and version are those it was made of
+(``genes_key``). The hub text (trackDb, pages, sessions, tracks.json, hub.txt) is
+always rewritten.
 """
 from __future__ import annotations
 
@@ -149,30 +151,42 @@ def _plan_header(ws: Workspace, eid: str, epigenomes: dict) -> EpigenomePlan:
                          auroc=metrics.get("mean"), auroc_sd=metrics.get("sd"))
 
 
-def plan_and_write(eid: str, ws: Workspace, genes: pd.DataFrame, sizes: ChromSizes, window: int,
+#: The two halves of an epigenome's track files: its items (schema, BED + tabix, the two bigBeds) and its
+#: signals (the bigWigs). With fewer epigenomes to write than workers, each half is a task of its own.
+PARTS = ("items", "signals")
+
+
+def plan_and_write(task, ws: Workspace, genes: pd.DataFrame, sizes: ChromSizes, window: int,
                    territories: pd.DataFrame, genome: str) -> list[TrackFile]:
-    """One epigenome's task: read and check it (:func:`plan_epigenome`), then write its track files."""
-    return write_epigenome(ws, plan_epigenome(ws, eid, genes, sizes, window, territories), sizes, territories, genome)
+    """One task: ``(epigenome, parts)``: read and check it (:func:`plan_epigenome`), then write those of its
+    track files (:data:`PARTS`)."""
+    eid, parts = task
+    plan = plan_epigenome(ws, eid, genes, sizes, window, territories)
+    return write_epigenome(ws, plan, sizes, territories, genome, parts)
 
 
 def write_epigenome(ws: Workspace, plan: EpigenomePlan, sizes: ChromSizes, territories: pd.DataFrame,
-                    genome: str) -> list[TrackFile]:
-    """Write one epigenome's track files; return them (paths relative to the hub folder)."""
+                    genome: str, parts=PARTS) -> list[TrackFile]:
+    """Write one epigenome's track files (the ``parts`` of :data:`PARTS`); return all its tracks (paths
+    relative to the hub folder)."""
     items, autosql = plan.items, plan.autosql
     names = autosql.names
     folder = ws.track_dir(plan.eid, genome)
-    write_text_atomic(ws.track_file(plan.eid, "schema", genome=genome), autosql.text())
-    rest = {kind: rest_strings(items, names, rgb) for kind, rgb in (("predictions", "reserved"),
-                                                                   ("outcome", "outcome_rgb"))}
-    write_bed_with_tabix(ws.track_file(plan.eid, "bed", genome=genome), bed_text(items, names, rest["predictions"]))
-    chrom, start, end = items["chrom"].tolist(), items["chromStart"].to_numpy(), items["chromEnd"].to_numpy()
-    for kind in ("predictions", "outcome"):
-        write_bigbed(ws.track_file(plan.eid, kind, genome=genome), chrom, start, end, rest[kind], sizes,
-                     autosql, defined_fields=9, index_fields=INDEX_FIELDS if kind == "predictions" else ())
-    for (kind, mark), values in plan.wig_values.items():
-        write_bigwig(ws.track_file(plan.eid, kind, mark, genome), territories["chrom"], territories["start"],
-                     territories["end"], values, sizes)
-    log.info("%s: tracks written to %s", plan.eid, folder)
+    if "items" in parts:
+        write_text_atomic(ws.track_file(plan.eid, "schema", genome=genome), autosql.text())
+        rest = {kind: rest_strings(items, names, rgb) for kind, rgb in (("predictions", "reserved"),
+                                                                       ("outcome", "outcome_rgb"))}
+        write_bed_with_tabix(ws.track_file(plan.eid, "bed", genome=genome),
+                             bed_text(items, names, rest["predictions"]))
+        chrom, start, end = items["chrom"].tolist(), items["chromStart"].to_numpy(), items["chromEnd"].to_numpy()
+        for kind in ("predictions", "outcome"):
+            write_bigbed(ws.track_file(plan.eid, kind, genome=genome), chrom, start, end, rest[kind], sizes,
+                         autosql, defined_fields=9, index_fields=INDEX_FIELDS if kind == "predictions" else ())
+    if "signals" in parts:
+        for (kind, mark), values in plan.wig_values.items():
+            write_bigwig(ws.track_file(plan.eid, kind, mark, genome), territories["chrom"], territories["start"],
+                         territories["end"], values, sizes)
+    log.info("%s: tracks (%s) written to %s", plan.eid, ", ".join(parts), folder)
     return track_files(ws, plan, genome)
 
 
@@ -228,7 +242,7 @@ def _page_context(plans: list[EpigenomePlan], marks: list, window: int, genome: 
 
 def write_hub_text(ws: Workspace, plans, files: list[TrackFile], genome: str, sizes: ChromSizes, window: int,
                    n_genes: int, base_url: str | None, email: str, locus: str,
-                   epigenome_keys: dict | None = None) -> None:
+                   epigenome_keys: dict | None = None, genes_key: str | None = None) -> None:
     """Pages, trackDb, genomes.txt, hub.txt, sessions and the manifest (after every track file exists)."""
     marks = list(dict.fromkeys(m for p in plans for m in p.marks))
     gdir = ws.hub_genome_dir(genome)
@@ -266,6 +280,7 @@ def write_hub_text(ws: Workspace, plans, files: list[TrackFile], genome: str, si
         "tracks": [{"epigenome": f.epigenome, "tissue": f.tissue, "kind": f.kind, "mark": f.mark, "path": f.path}
                    for f in files],
         **({"epigenome_keys": epigenome_keys} if epigenome_keys is not None else {}),
+        **({"genes_key": genes_key} if genes_key is not None else {}),
     })
     write_jbrowse_config(ws, genome, locus)  # WS/hub/jbrowse/config.json, from the manifest just written
     write_text_atomic(ws.hub_txt, hub.hub_txt(email))
@@ -339,17 +354,22 @@ def write_tracks(workspace, genome: str = DEFAULT_GENOME, chrom_sizes=None, base
     todo = [h.eid for h in headers if h.eid not in kept]
     write = partial(plan_and_write, ws=ws, genes=genes, sizes=sizes, window=window, territories=territories,
                     genome=genome)
-    written = dict(zip(todo, map_jobs(write, todo, jobs, progress=progress, desc="tracks", unit="epigenome",
-                                      scheduler=scheduler)))
+    halves = scheduler is None and 0 < len(todo) < jobs  # e.g. one new epigenome: both cores on its files
+    tasks = [(eid, (part,)) for eid in todo for part in PARTS] if halves else [(eid, PARTS) for eid in todo]
+    map_jobs(write, tasks, jobs, progress=progress, desc="tracks", unit="task", scheduler=scheduler)
+    written = {h.eid: track_files(ws, h, genome) for h in headers if h.eid in set(todo)}
     files: list[TrackFile] = []
     for p in plans:
         files += written[p.eid] if p.eid in written else track_files(ws, p, genome)
     epigenome_keys = {p.eid: {"key": keys[p.eid], "files": _file_sizes(ws, p, genome)} for p in plans}
     previous = _recorded_epigenomes(ws, genome)
-    write_bed_with_tabix(ws.gene_track_path(genome), gene_track_text(genes, window, sizes.sizes))
+    gene_track = ws.gene_track_path(genome)
+    made = (gene_track, Path(f"{gene_track}.gz"), Path(f"{gene_track}.gz.tbi"))
+    if force or recorded.get("genes_key") != common or not all(p.is_file() for p in made):  # else kept: same genes
+        write_bed_with_tabix(gene_track, gene_track_text(genes, window, sizes.sizes))
     locus = _locus(genes, opening_gene(ws, genes, eids), window)
     write_hub_text(ws, plans, files, genome, sizes, window, len(genes), base_url, email, locus,
-                   epigenome_keys=epigenome_keys)
+                   epigenome_keys=epigenome_keys, genes_key=common)
     for eid in sorted(previous - set(eids)):
         _remove_track_folder(ws.track_dir(eid, genome))
     log.info("%s: hub written (%d epigenomes, %d track files)", ws.hub_dir, len(plans), len(files))

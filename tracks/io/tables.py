@@ -13,17 +13,22 @@ log = logging.getLogger(__name__)
 from shallowchrome.tracks.io.textio import read_bytes
 
 
-def read_tsv(path, what: str, required=(), dtype=str) -> pd.DataFrame:
+def read_tsv(path, what: str, required=(), dtype=str, columns=None) -> pd.DataFrame:
     """Read a TSV with a header line (gz or plain); check the required columns.
 
+    ``columns(names)``: the indices of the columns to read, given the header's names (as written); default all.
     Line numbers of data rows are ``index + 2`` (after the header).
     """
     raw = read_bytes(path)
     if not raw.strip():
         raise InputError(path, f"{what} is empty", fix=f"give a {what} with a header line")
+    usecols = None
+    if columns is not None:
+        header = raw.split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8", errors="replace").split("\t")
+        usecols = [i for i in range(len(header)) if i in set(columns(header))]
     try:
         frame = pd.read_csv(io.BytesIO(raw), sep="\t", dtype=dtype, keep_default_na=False, na_values=[""],
-                            comment=None, engine="c")
+                            comment=None, engine="c", usecols=usecols)
     except (pd.errors.ParserError, ValueError, UnicodeDecodeError) as exc:
         line = _parser_line(str(exc))
         raise InputError(path, f"malformed {what}: {str(exc).splitlines()[0]}", line=line,

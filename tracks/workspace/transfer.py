@@ -335,9 +335,11 @@ def _reference_document(columns: dict, labels: dict, labelled: list, reference, 
             **_coefficients(model, marks)}
 
 
-def run(genes, manifest, splits, chosen, results, skipped, opts, out, reference=None, scale=DEFAULT_SCALE) -> Outcome:
+def run(genes, manifest, splits, chosen, results, skipped, opts, out, reference=None, scale=DEFAULT_SCALE,
+        scheduler=None) -> Outcome:
     """The transfer step of a build: the reference model's predictions for the epigenomes skipped for want of
-    an expression column, and the cross-epigenome evaluation of the labelled ones. Everything in memory."""
+    an expression column, and the cross-epigenome evaluation of the labelled ones (its tasks in the build's
+    ``jobs`` processes, or on the Dask cluster ``scheduler``). Everything in memory."""
     from shallowchrome.tracks.reference import tissues
     from shallowchrome.tracks.workspace.build import _gene_columns, order_marks
 
@@ -369,7 +371,8 @@ def run(genes, manifest, splits, chosen, results, skipped, opts, out, reference=
             feats = {e: np.column_stack([_pick(columns[e], m)[1] for m in marks]) for e in compared}
             eval_ids = interpretation_and_evaluation(splits, opts.n_splits)[1]
             evaluation = cross_evaluation(feats, {e: labels[e] for e in compared}, splits, eval_ids, marks, scale,
-                                          mapper=partial(map_jobs, jobs=opts.jobs) if opts.jobs > 1 else None)
+                                          mapper=partial(map_jobs, jobs=opts.jobs, scheduler=scheduler)
+                                          if opts.jobs > 1 or scheduler is not None else None)
         else:
             log.warning("cross-epigenome evaluation skipped: no mark is common to %s", ", ".join(compared))
 
