@@ -88,7 +88,10 @@ def test_pages_api_hub_and_explain_show_it(moved_ws, tmp_path):
     assert 'id="transfer"' in html and NOTE in html and "/files/evaluation_transfer.png" in html
     api = client.get("/api/epigenomes").get_json()
     rec = next(e for e in (api["epigenomes"] if isinstance(api, dict) else api) if e["id"] == "E902")
-    assert rec["status"] == "ok" and rec["auroc"]["mean"] is None
+    assert rec["status"] == "ok" and rec["auroc"]["mean"] is None and rec["transfer"] == NOTE
+    row = html.split('data-epigenome="E902"', 1)[1].split("</tr>", 1)[0]  # its row in the epigenome table
+    assert f'title="{NOTE}"' in row and "no expression data<br><small>model from E901</small>" in row
+    assert "± —" not in row
     assert client.get("/api/epigenomes/E902/model").get_json()["transfer"]["note"] == NOTE
     gene = moved_ws.genes()["gene_id"].iloc[0]
     for url in (f"/genes/{gene}", f"/api/genes/{gene}", f"/genes/{gene}/pattern.svg", "/browser",

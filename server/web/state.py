@@ -134,6 +134,8 @@ class WorkspaceData:
                            f1={"mean": finite_or_none(row.f1_mean), "sd": finite_or_none(row.f1_sd)},
                            deepchrome_auroc=finite_or_none(row.deepchrome_auroc), n_genes=int(row.n_genes),
                            threshold=model["threshold"])
+                if isinstance(status.get("transfer"), dict):  # no expression data: no test metrics, say why
+                    rec["transfer"] = status["transfer"].get("note", "no expression data")
             else:
                 rec["reason"] = status.get("reason", "")
             out.append(rec)

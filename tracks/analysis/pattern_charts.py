@@ -82,7 +82,7 @@ def _panel(ax, e: dict) -> None:
     tissue = f" {e['tissue'].replace('_', ' ')}" if e.get("tissue") else ""
     title = ("\n".join(textwrap.wrap(f"{e['symbol'] or e['gene_id']} · {e['epigenome']}{tissue}", 48)) + "\n"
              f"P(ON) {num(e['probability'], 3)}, predicted {e['predicted']}\n"
-             f"measured {measured}{rpkm} · {model_label(e)} ({e['part']})")
+             + "\n".join(textwrap.wrap(f"measured {measured}{rpkm} · {model_label(e)} ({e['part']})", 48)))
     ax.set_title(title, fontsize=7.5, loc="left")
     ax.set_xlabel("logit contribution / largest |value|", fontsize=7)
 
