@@ -222,6 +222,14 @@ def reference_label(transfer: Mapping) -> str:
     return f"reference model{source} learnt on {ids} ({transfer.get('scale') or 'log1p'} features)"
 
 
+def mark_p_value(record: Mapping, mark: str):
+    """A mark's p-value in a model record: its Wald test, or with extended features (several terms per mark,
+    ``build --features extended``) the likelihood-ratio test of its terms (``mark_tests``); None if absent."""
+    if "mark_tests" in record:
+        return ((record["mark_tests"] or {}).get(mark) or {}).get("p_value")
+    return (record.get("p_values") or {}).get(mark)
+
+
 def is_transferred(model_doc: Mapping) -> bool:
     """Whether a ``model.json`` is an epigenome without expression, predicted by a reference model."""
     return isinstance(model_doc.get("transfer"), Mapping)

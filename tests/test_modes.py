@@ -292,6 +292,14 @@ def test_extended_workspace_gene_api_and_page(ext_ws):
     # a mark of several terms has no single weight; its contribution is the sum of its terms' psi
     assert e901["weights"]["H3K4me3"] is None
     assert e901["contributions"]["H3K4me3"] == pytest.approx(pred["contrib_H3K4me3"])
+    # its p-value is the likelihood-ratio test of its terms, from the gene's fold model
+    from shallowchrome.model.interpret import fold_record
+
+    record = fold_record(ext_ws.model("E901"), pred["fold"])
+    for mark in ("H3K4me3", "H3K27me3"):
+        want = record["mark_tests"][mark]["p_value"]
+        assert e901["p_values"][mark] == pytest.approx(want, rel=1e-9) and e901["p_values"][mark] is not None
+        assert e901["significant"][mark] == (want <= 1e-4)
     page = client.get("/genes/ALB")
     assert page.status_code == 200
     # the pattern heatmap explains it now: a mark's psi is the sum of its terms' (no single w x phi)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from shallowchrome.model.estimator import finite_or_none
-from shallowchrome.model.interpret import SIGNIFICANCE, choose_model, has_crossfit, model_splits
+from shallowchrome.model.interpret import SIGNIFICANCE, choose_model, has_crossfit, mark_p_value, model_splits
 from shallowchrome.tracks.io.metadata import describe
 from shallowchrome.tracks.workspace.layout import Workspace, published_generation
 
@@ -208,8 +208,10 @@ class WorkspaceData:
                 "predicted": "ON" if col["predicted"][row] == 1 else "OFF",
                 "rpkm": finite_or_none(col["rpkm"][row]),
                 "label": None if label is None else ("ON" if label == 1 else "OFF"),
-                "p_values": {m: finite_or_none(pvals.get(m)) for m in ["bias", *marks]},
-                "significant": {m: (pvals.get(m) is not None and pvals[m] <= SIGNIFICANCE) for m in marks},
+                "p_values": {"bias": finite_or_none(pvals.get("bias")),
+                             **{m: finite_or_none(mark_p_value(record, m)) for m in marks}},
+                "significant": {m: (mark_p_value(record, m) is not None and mark_p_value(record, m) <= SIGNIFICANCE)
+                                for m in marks},
             }
             state = col.get("chromhmm_state")
             if state and state[row]:

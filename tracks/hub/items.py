@@ -110,14 +110,6 @@ def top_marks(contrib: np.ndarray, marks: list[str]) -> tuple[np.ndarray, np.nda
     return names, value
 
 
-def _mark_p_value(record: dict, mark: str):
-    """A mark's p-value in a fold record: its Wald test, or with the extended features (several terms per mark,
-    ``build --features extended``) the likelihood-ratio test of its terms."""
-    if "mark_tests" in record:
-        return (record["mark_tests"].get(mark) or {}).get("p_value")
-    return record["p_values"].get(mark)
-
-
 def prediction_items(pred: pd.DataFrame, model: dict, window: int, chrom_sizes: dict) -> pd.DataFrame:
     """All BED9+N columns (as in :func:`prediction_autosql`) of one epigenome, sorted; plus ``outcome_rgb``."""
     marks = list(model["marks"])
@@ -149,7 +141,7 @@ def prediction_items(pred: pd.DataFrame, model: dict, window: int, chrom_sizes: 
         "rpkm": np.where(np.isnan(rpkm), "nan", _fmt(rpkm, "%.6g")).astype(object), "label": label,
         "outcome": outcome, "part": pred["part"].fillna("none").astype(str).to_numpy(dtype=object),
     }
-    from shallowchrome.model.interpret import fold_record, has_crossfit
+    from shallowchrome.model.interpret import fold_record, has_crossfit, mark_p_value
 
     folds = pred["fold"].astype(str) if "fold" in pred and has_crossfit(model) else None
     for j, m in enumerate(marks):
@@ -159,7 +151,7 @@ def prediction_items(pred: pd.DataFrame, model: dict, window: int, chrom_sizes: 
             p = model.get("p_values", {}).get(m)
             items[field_name("pvalue", m)] = np.full(len(pred), "nan" if p is None else "%.3g" % p, dtype=object)
         else:
-            text = {f: ("nan" if (p := _mark_p_value(fold_record(model, f), m)) is None else "%.3g" % p)
+            text = {f: ("nan" if (p := mark_p_value(fold_record(model, f), m)) is None else "%.3g" % p)
                     for f in folds.unique()}
             items[field_name("pvalue", m)] = folds.map(text).to_numpy(dtype=object)
     items["top_mark"] = top
