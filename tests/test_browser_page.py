@@ -173,8 +173,9 @@ def _nine_epigenomes(dest: Path) -> Path:
 def nine(tmp_path_factory):
     """A built workspace (with tracks) of nine epigenomes, and the default the page must open with: the
     DEFAULT_EPIGENOMES (4) best by mean test AUROC (from the workspace's evaluation.tsv)."""
-    from shallowchrome.server.web.pages import DEFAULT_EPIGENOMES as n
     from helpers import build_fixture
+
+    from shallowchrome.server.web.pages import DEFAULT_EPIGENOMES as n
 
     root = tmp_path_factory.mktemp("nine")
     ws = build_fixture(root / "ws", fixture=_nine_epigenomes(root / "data"))
