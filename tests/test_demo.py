@@ -204,8 +204,9 @@ def test_demo_data_is_what_make_demo_writes(remc, tmp_path):
 
     from shallowchrome.tracks.workspace.demo import demo_data
 
-    data = demo_data()
-    spec = importlib.util.spec_from_file_location("make_demo", data / "make_demo.py")
+    data = demo_data()  # the installed package's data; make_demo.py is a developer script of the repository
+    script = Path(__file__).resolve().parents[1] / "tracks" / "data" / "demo" / "make_demo.py"
+    spec = importlib.util.spec_from_file_location("make_demo", script)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     module.make(remc, tmp_path)
