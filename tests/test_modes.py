@@ -393,3 +393,13 @@ def test_remc_extended_auroc_gain(remc, remc_ws, tmp_path):
     gain = (ext - exact)[REMC_EPIGENOMES]
     assert (gain > 0.005).all(), gain.to_dict()
     assert gain.mean() >= 0.015, gain.to_dict()
+
+
+def test_extended_workspace_report_page_names_a_mark_s_terms(ext_ws):
+    from shallowchrome.server.web.app import create_app
+
+    client = create_app(ext_ws.root, NO_WARM_UP).test_client()
+    res = client.get("/reports/ALB")
+    assert res.status_code == 200, res.get_data(as_text=True)[:500]
+    html = res.get_data(as_text=True)
+    assert "the sum of its terms&#39; w &#215; &#966;" in html and "weight w = NA" not in html

@@ -103,10 +103,11 @@ def epigenome_row(ctx: ReportContext, eid: str, gene: dict, e: dict | None, reas
     label = pred["label"]
 
     def term(m):
-        p = p_values.get(m)
-        return {"mark": m, "format": src.format_of(m), "feature": None, "weight": src.model["weights"][m],
-                "contribution": finite_or_none(pred.get(f"contrib_{m}")), "p_value": p,
-                "significant": None if p is None else p <= SIGNIFICANCE, "role": role(src.model["weights"][m])}
+        w, p = mark_weight_and_p(src.model, m)
+        contribution = finite_or_none(pred.get(f"contrib_{m}"))
+        return {"mark": m, "format": src.format_of(m), "feature": None, "weight": w, "contribution": contribution,
+                "p_value": p, "significant": None if p is None else p <= SIGNIFICANCE,
+                "role": role(w if w is not None else contribution)}
 
     row.update(probability=finite_or_none(pred["probability"]), logit=finite_or_none(pred["logit"]),
                predicted="ON" if int(pred["predicted"]) == 1 else "OFF",
@@ -118,15 +119,23 @@ def epigenome_row(ctx: ReportContext, eid: str, gene: dict, e: dict | None, reas
     return row
 
 
+def mark_weight_and_p(model: dict, mark: str) -> tuple:
+    """A mark's weight and p-value in a model.json: its Wald test, or for a mark of several terms
+    (``build --features extended``) no single weight and the likelihood-ratio test of its terms."""
+    weights = model.get("weights") or {}
+    if mark in weights:
+        return weights[mark], (model.get("p_values") or {}).get(mark)
+    return None, (((model.get("mode") or {}).get("mark_tests") or {}).get(mark) or {}).get("p_value")
+
+
 def overview_row(ctx: ReportContext, eid: str, gene: dict, shown: bool) -> dict:
     """One row of the all-epigenomes table: the hub's prediction item of the gene (the interpretation
     model's numbers) and, for the colours of its peak tracks, the interpretation model's mark roles."""
     src = ctx.sources[eid]
     item = ctx.prediction_item(eid, gene) or {}
-    p_values = src.model.get("p_values", {})
     marks = {}
     for m in src.marks:
-        w, p = src.model["weights"][m], p_values.get(m)
+        w, p = mark_weight_and_p(src.model, m)
         marks[m] = {"mark": m, "format": src.format_of(m), "weight": w, "p_value": p,
                     "significant": None if p is None else p <= SIGNIFICANCE, "role": role(w)}
     cls = {"ON": "ON", "OFF": "OFF"}
