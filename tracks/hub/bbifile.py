@@ -189,12 +189,46 @@ def block_items(data: bytes, header: BBIHeader, offset: int, size: int):
 
 # --- extra indexes ---------------------------------------------------------
 
-def _bpt_levels(block_size: int, count: int) -> int:
+def _tree_levels(block_size: int, count: int) -> int:
     levels = 1
     while count > block_size:
         count = (count + block_size - 1) // block_size
         levels += 1
     return levels
+
+
+def tree_nodes(count: int, block_size: int, offset: int, index_slot_size: int, leaf_slot_size: int,
+               index_slot, leaf_slot) -> list[bytes]:
+    """The nodes of a bulk-loaded tree over ``count`` leaf items, placed from file offset ``offset``: kent's
+    ``bptFileBulkIndexToOpenFile`` (B+ tree) and ``cirTreeFileBulkIndexToOpenFile`` (R tree) lay them out
+    alike. Index levels come root first, then the leaves; a node is ``isLeaf, reserved, count`` and
+    ``block_size`` slots, the unused ones zero. ``index_slot(first, stop, child_offset)``: the bytes of the
+    slot over leaf items ``[first, stop)``; ``leaf_slot(j)``: those of leaf item j. No item: one empty leaf."""
+    index_node = 4 + block_size * index_slot_size
+    leaf_node = 4 + block_size * leaf_slot_size
+    out = []
+    for level in range(_tree_levels(block_size, count) - 1, 0, -1):  # a slot of level L spans block_size**L items
+        slot_per = block_size ** level
+        node_per = slot_per * block_size
+        n_nodes = (count + node_per - 1) // node_per
+        next_child = offset + n_nodes * index_node
+        child_size = leaf_node if level == 1 else index_node
+        for i in range(0, count, node_per):
+            firsts = range(i, min(i + node_per, count), slot_per)
+            node = [struct.pack("<BBH", 0, 0, len(firsts))]
+            for j in firsts:
+                node.append(index_slot(j, min(j + slot_per, count), next_child))
+                next_child += child_size
+            node.append(b"\0" * ((block_size - len(firsts)) * index_slot_size))
+            out.append(b"".join(node))
+        offset += n_nodes * index_node
+    for i in range(0, max(count, 1), block_size):
+        chunk = range(i, min(i + block_size, count))
+        node = [struct.pack("<BBH", 1, 0, len(chunk))]
+        node.extend(leaf_slot(j) for j in chunk)
+        node.append(b"\0" * ((block_size - len(chunk)) * leaf_slot_size))
+        out.append(b"".join(node))
+    return out
 
 
 def bpt_bytes(keys: list[bytes], values: list[bytes], start: int, block_size: int = BPT_BLOCK_SIZE) -> bytes:
@@ -203,34 +237,10 @@ def bpt_bytes(keys: list[bytes], values: list[bytes], start: int, block_size: in
     key_size = max(1, max((len(k) for k in keys), default=1))
     val_size = len(values[0]) if values else 16
     pad = [k.ljust(key_size, b"\0") for k in keys]
-    out = [struct.pack("<IIIIQII", BPT_MAGIC, block_size, key_size, val_size, count, 0, 0)]
-    offset = start + 32
-    index_block = 4 + block_size * (key_size + 8)
-    leaf_block = 4 + block_size * (key_size + val_size)
-    for level in range(_bpt_levels(block_size, count) - 1, 0, -1):
-        slot_per = block_size ** level
-        node_per = slot_per * block_size
-        n_nodes = (count + node_per - 1) // node_per
-        next_child = offset + n_nodes * index_block
-        child_size = leaf_block if level == 1 else index_block
-        for i in range(0, count, node_per):
-            firsts = range(i, min(i + node_per, count), slot_per)
-            node = [struct.pack("<BBH", 0, 0, len(firsts))]
-            for j in firsts:
-                node.append(pad[j] + struct.pack("<Q", next_child))
-                next_child += child_size
-            node.append(b"\0" * ((block_size - len(firsts)) * (key_size + 8)))
-            out.append(b"".join(node))
-        offset += n_nodes * index_block
-    for i in range(0, max(count, 1), block_size):
-        chunk = range(i, min(i + block_size, count))
-        node = [struct.pack("<BBH", 1, 0, len(chunk))]
-        node.extend(pad[j] + values[j] for j in chunk)
-        node.append(b"\0" * ((block_size - len(chunk)) * (key_size + val_size)))
-        out.append(b"".join(node))
-        if count == 0:
-            break
-    return b"".join(out)
+    header = struct.pack("<IIIIQII", BPT_MAGIC, block_size, key_size, val_size, count, 0, 0)
+    nodes = tree_nodes(count, block_size, start + len(header), key_size + 8, key_size + val_size,
+                       lambda j, stop, child: pad[j] + struct.pack("<Q", child), lambda j: pad[j] + values[j])
+    return header + b"".join(nodes)
 
 
 def extra_index_fields(data: bytes, header: BBIHeader) -> dict[int, int]:

@@ -37,6 +37,7 @@ from shallowchrome.tracks.hub.bbifile import (
     bpt_bytes,
     coverage_segments,
     summary_of_segments,
+    tree_nodes,
 )
 
 VERSION = 4
@@ -63,38 +64,14 @@ def cir_tree_bytes(bounds: list[tuple], start: int, end_file_offset: int, block_
     count = len(bounds)
     first = bounds[0][:2] if bounds else (0, 0)
     last = max((b[2:4] for b in bounds), default=(0, 0))
-    out = [CIR_HEADER.pack(CIR_MAGIC, block_size, count, *first, *last, end_file_offset, 1, 0)]
-    levels = 1
-    n = count
-    while n > block_size:
-        n = (n + block_size - 1) // block_size
-        levels += 1
-    leaf_node = 4 + block_size * 32
-    index_node = 4 + block_size * 24
-    offset = start + CIR_HEADER.size
-    for level in range(levels - 1, 0, -1):  # index levels, root first; a slot of level L spans block_size**L leaves
-        slot_per = block_size ** level
-        node_per = slot_per * block_size
-        n_nodes = (count + node_per - 1) // node_per
-        next_child = offset + n_nodes * index_node
-        child_size = leaf_node if level == 1 else index_node
-        for i in range(0, count, node_per):
-            slots = range(i, min(i + node_per, count), slot_per)
-            node = [struct.pack("<BBH", 0, 0, len(slots))]
-            for j in slots:
-                covered = bounds[j: min(j + slot_per, count)]
-                node.append(struct.pack("<IIIIQ", *covered[0][:2], *max(b[2:4] for b in covered), next_child))
-                next_child += child_size
-            node.append(b"\0" * ((block_size - len(slots)) * 24))
-            out.append(b"".join(node))
-        offset += n_nodes * index_node
-    for i in range(0, max(count, 1), block_size):
-        chunk = bounds[i: i + block_size]
-        node = [struct.pack("<BBH", 1, 0, len(chunk))]
-        node.extend(struct.pack("<IIIIQQ", *b) for b in chunk)
-        node.append(b"\0" * ((block_size - len(chunk)) * 32))
-        out.append(b"".join(node))
-    return b"".join(out)
+    header = CIR_HEADER.pack(CIR_MAGIC, block_size, count, *first, *last, end_file_offset, 1, 0)
+
+    def index_slot(j, stop, child):  # the first block's start, the furthest end of the blocks under it
+        return struct.pack("<IIIIQ", *bounds[j][:2], *max(b[2:4] for b in bounds[j:stop]), child)
+
+    nodes = tree_nodes(count, block_size, start + CIR_HEADER.size, 24, 32, index_slot,
+                       lambda j: struct.pack("<IIIIQQ", *bounds[j]))
+    return header + b"".join(nodes)
 
 
 def _blocks(chrom_ids: np.ndarray) -> list[tuple[int, int]]:
