@@ -24,18 +24,18 @@ def one_error_line(result) -> str:
     return lines[0]
 
 
-def approx_equal(a, b, path="$"):
-    """Deep equality of JSON-like documents, floats to 1e-6 relative (golden-file comparisons)."""
+def approx_equal(a, b, path="$", rel=1e-6, abs=1e-9):
+    """Deep equality of JSON-like documents, floats to ``rel`` relative (default 1e-6: golden-file comparisons)."""
     if isinstance(a, dict):
         assert isinstance(b, dict) and list(a) == list(b), f"{path}: keys {list(a)} != {list(b)}"
         for k in a:
-            approx_equal(a[k], b[k], f"{path}.{k}")
+            approx_equal(a[k], b[k], f"{path}.{k}", rel, abs)
     elif isinstance(a, list):
         assert isinstance(b, list) and len(a) == len(b), path
         for i, (x, y) in enumerate(zip(a, b)):
-            approx_equal(x, y, f"{path}[{i}]")
+            approx_equal(x, y, f"{path}[{i}]", rel, abs)
     elif isinstance(a, float) or isinstance(b, float):
-        assert b == pytest.approx(a, rel=1e-6, abs=1e-9), path
+        assert b == pytest.approx(a, rel=rel, abs=abs), path
     else:
         assert a == b, path
 

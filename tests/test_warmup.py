@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import threading
 
-import pytest
+from helpers import approx_equal
 
 from shallowchrome.server.web.app import create_app
 from shallowchrome.server.web.state import EXTENSION, GENES_WARMUP, WorkspaceData
@@ -14,21 +14,6 @@ OFF = {"REPORTS_WARMUP": False, GENES_WARMUP: False}
 def _first_gene(ws) -> str:
     header, first = (ws / "genes.tsv").read_text().splitlines()[:2]
     return dict(zip(header.split("\t"), first.split("\t")))["gene_id"]
-
-
-def _assert_close(a, b, path=""):
-    if isinstance(a, dict):
-        assert isinstance(b, dict) and set(a) == set(b), path
-        for k in a:
-            _assert_close(a[k], b[k], f"{path}.{k}")
-    elif isinstance(a, list):
-        assert isinstance(b, list) and len(a) == len(b), path
-        for i, (x, y) in enumerate(zip(a, b)):
-            _assert_close(x, y, f"{path}[{i}]")
-    elif isinstance(a, float) and isinstance(b, float):
-        assert a == pytest.approx(b, rel=1e-9, abs=1e-12), path
-    else:
-        assert a == b, path
 
 
 def test_the_warm_up_fills_the_caches_and_changes_no_page(fixture_ws):
@@ -52,7 +37,7 @@ def test_the_warm_up_fills_the_caches_and_changes_no_page(fixture_ws):
     sources = [(e["statistics"].pop("source"), r["statistics"].pop("source"))
                for e, r in zip(served["explanations"], refit["explanations"])]
     assert set(sources) == {("model.json Wald statistics", "statsmodels Logit")}
-    _assert_close(served, refit)
+    approx_equal(served, refit, rel=1e-9, abs=1e-12)
     warm = app.test_client().get(f"/genes/{gene}")
     cold_app = create_app(fixture_ws, OFF)
     assert cold_app.extensions[EXTENSION].warming is None  # switched off
