@@ -157,18 +157,16 @@ PARTS = ("items", "signals")
 
 
 def plan_and_write(task, ws: Workspace, genes: pd.DataFrame, sizes: ChromSizes, window: int,
-                   territories: pd.DataFrame, genome: str) -> list[TrackFile]:
+                   territories: pd.DataFrame, genome: str) -> None:
     """One task: ``(epigenome, parts)``: read and check it (:func:`plan_epigenome`), then write those of its
     track files (:data:`PARTS`)."""
     eid, parts = task
-    plan = plan_epigenome(ws, eid, genes, sizes, window, territories)
-    return write_epigenome(ws, plan, sizes, territories, genome, parts)
+    write_epigenome(ws, plan_epigenome(ws, eid, genes, sizes, window, territories), sizes, territories, genome, parts)
 
 
 def write_epigenome(ws: Workspace, plan: EpigenomePlan, sizes: ChromSizes, territories: pd.DataFrame,
-                    genome: str, parts=PARTS) -> list[TrackFile]:
-    """Write one epigenome's track files (the ``parts`` of :data:`PARTS`); return all its tracks (paths
-    relative to the hub folder)."""
+                    genome: str, parts=PARTS) -> None:
+    """Write one epigenome's track files (the ``parts`` of :data:`PARTS`; :func:`track_files` names them)."""
     items, autosql = plan.items, plan.autosql
     names = autosql.names
     folder = ws.track_dir(plan.eid, genome)
@@ -187,7 +185,6 @@ def write_epigenome(ws: Workspace, plan: EpigenomePlan, sizes: ChromSizes, terri
             write_bigwig(ws.track_file(plan.eid, kind, mark, genome), territories["chrom"], territories["start"],
                          territories["end"], values, sizes)
     log.info("%s: tracks (%s) written to %s", plan.eid, ", ".join(parts), folder)
-    return track_files(ws, plan, genome)
 
 
 def track_files(ws: Workspace, plan: EpigenomePlan, genome: str) -> list[TrackFile]:
@@ -357,10 +354,7 @@ def write_tracks(workspace, genome: str = DEFAULT_GENOME, chrom_sizes=None, base
     halves = scheduler is None and 0 < len(todo) < jobs  # e.g. one new epigenome: both cores on its files
     tasks = [(eid, (part,)) for eid in todo for part in PARTS] if halves else [(eid, PARTS) for eid in todo]
     map_jobs(write, tasks, jobs, progress=progress, desc="tracks", unit="task", scheduler=scheduler)
-    written = {h.eid: track_files(ws, h, genome) for h in headers if h.eid in set(todo)}
-    files: list[TrackFile] = []
-    for p in plans:
-        files += written[p.eid] if p.eid in written else track_files(ws, p, genome)
+    files = [f for p in plans for f in track_files(ws, p, genome)]  # written or kept, the same names
     epigenome_keys = {p.eid: {"key": keys[p.eid], "files": _file_sizes(ws, p, genome)} for p in plans}
     previous = _recorded_epigenomes(ws, genome)
     gene_track = ws.gene_track_path(genome)
