@@ -406,17 +406,18 @@ def _build(genes_path, expression_path, peaks_path, out: Path, epigenomes, split
         raise ModelError(f"no epigenome could be modelled ({reasons})")
     return _write(out, genes, manifest, splits, chosen, results, skipped, opts,
                   inputs={"genes": genes_path, "expression": expression_path, "peaks": peaks_path, "splits": splits_path},
-                  requested=epigenomes, marks=marks, keys=keys, transferred=moved)
+                  requested=epigenomes, marks=marks, keys=keys, transferred=moved, recorded=previous)
 
 
-def _link_unchanged_splits(previous: Workspace, ws: Workspace, keys: dict, force: bool) -> bool:
-    """Hard-link the published splits.tsv.gz into the new generation when it holds these splits (a recorded
-    epigenome has their digest and this version), as an incremental rebuild links unchanged epigenomes'
-    files: rendering and compressing ~200k rows costs 0.2 s. False when it has to be written."""
+def _link_unchanged_splits(previous: Workspace, ws: Workspace, keys: dict, recorded: dict) -> bool:
+    """Hard-link the published splits.tsv.gz into the new generation when it holds these splits (a record of
+    ``recorded``, the published workspace.json's epigenomes, has their digest and this version), as an
+    incremental rebuild links unchanged epigenomes' files: rendering and compressing ~200k rows costs 0.2 s.
+    False when it has to be written."""
     want = next(iter(keys.values()), None)
-    if force or want is None or not previous.splits_path.is_file():
+    if want is None or not previous.splits_path.is_file():
         return False
-    for record in incremental.previous_epigenomes(previous.root).values():
+    for record in recorded.values():
         inputs = record.get("inputs") if isinstance(record, dict) else None
         if (isinstance(inputs, dict) and inputs.get("splits") == want["splits"]
                 and inputs.get("parameters", {}).get("version") == want["parameters"]["version"]
@@ -505,10 +506,11 @@ def evaluation_table(chosen, results, skipped) -> pd.DataFrame:
 
 
 def _write(out: Path, genes, manifest, splits, chosen, results, skipped, opts, inputs, requested, marks,
-           keys, transferred=None) -> Workspace:
+           keys, transferred=None, recorded=None) -> Workspace:
     """Write a new generation of the workspace: the computed epigenomes' files (a reused one's hard-linked
     from the published generation: same bytes, same mtime), then the tables covering every epigenome,
-    ``workspace.json`` last. Returns the unpublished generation."""
+    ``workspace.json`` last. ``recorded``: the published workspace.json's epigenome records ({} with
+    ``--force``). Returns the unpublished generation."""
     previous = Workspace(out)
     ws = Workspace.stage(out)
     gene_cols = _gene_columns(genes)
@@ -544,7 +546,7 @@ def _write(out: Path, genes, manifest, splits, chosen, results, skipped, opts, i
     evaluation_chart(evaluation, ws.evaluation_chart_path, status)
     write_table_atomic(ws.genes_path, gene_cols)
     write_table_atomic(ws.peaks_path, write_manifest(manifest[manifest["epigenome"].isin(chosen)]))
-    if not _link_unchanged_splits(previous, ws, keys, opts.force):
+    if not _link_unchanged_splits(previous, ws, keys, recorded or {}):
         write_table_atomic(ws.splits_path, splits_frame(splits))
     transfer.write_outputs(ws, transferred)  # evaluation_transfer.tsv/.png, reference_model.json
     info = {
